@@ -1,0 +1,21 @@
+using Warden.Policy.Evaluation;
+using Warden.Policy.Values;
+
+namespace Warden.Policy.Ast;
+
+/// <summary>Short-circuiting <c>&amp;&amp;</c>.</summary>
+public sealed class AndExpr(Expr left, Expr right) : Expr
+{
+    /// <summary>Left operand.</summary>
+    public Expr Left { get; } = left;
+
+    /// <summary>Right operand.</summary>
+    public Expr Right { get; } = right;
+
+    /// <inheritdoc />
+    public override Value Evaluate(EvaluationContext ctx) =>
+        EvaluateBool(Left, ctx) ? BoolValue.Of(EvaluateBool(Right, ctx)) : BoolValue.False;
+
+    /// <inheritdoc />
+    public override string ToString() => $"({Left} && {Right})";
+}

@@ -1,0 +1,28 @@
+using Warden.Policy.Evaluation;
+using Warden.Policy.Values;
+
+namespace Warden.Policy.Ast;
+
+/// <summary>
+/// An immutable Cedar expression node. Evaluation is a virtual call per node, so the evaluator needs no
+/// central switch and no per-call allocations beyond the values it produces.
+/// </summary>
+public abstract class Expr
+{
+    /// <summary>Evaluates the expression; throws <see cref="EvaluationException"/> on Cedar evaluation errors.</summary>
+    public abstract Value Evaluate(EvaluationContext ctx);
+
+    /// <summary>Renders the expression in Cedar syntax.</summary>
+    public abstract override string ToString();
+
+    /// <summary>Throws a type error.</summary>
+    protected static EvaluationException TypeError(string expected, Value actual) =>
+        new($"type error: expected {expected}, got {actual.TypeName}");
+
+    /// <summary>Evaluates a sub-expression that must produce a boolean.</summary>
+    protected static bool EvaluateBool(Expr e, EvaluationContext ctx)
+    {
+        var v = e.Evaluate(ctx);
+        return v is BoolValue b ? b.Value : throw TypeError("bool", v);
+    }
+}

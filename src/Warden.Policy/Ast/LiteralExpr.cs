@@ -1,0 +1,17 @@
+using Warden.Policy.Evaluation;
+using Warden.Policy.Values;
+
+namespace Warden.Policy.Ast;
+
+/// <summary>A literal value: boolean, integer, string or entity uid.</summary>
+public sealed class LiteralExpr(Value value) : Expr
+{
+    /// <summary>The literal value.</summary>
+    public Value Value { get; } = value;
+
+    /// <inheritdoc />
+    public override Value Evaluate(EvaluationContext ctx) => Value;
+
+    /// <inheritdoc />
+    public override string ToString() => Value.ToString();
+}

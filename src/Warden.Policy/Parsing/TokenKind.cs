@@ -1,0 +1,36 @@
+namespace Warden.Policy.Parsing;
+
+/// <summary>Lexical token kinds shared by the policy and schema parsers.</summary>
+internal enum TokenKind
+{
+    End,
+    Identifier,
+    String,
+    Integer,
+    LParen,
+    RParen,
+    LBracket,
+    RBracket,
+    LBrace,
+    RBrace,
+    Comma,
+    Semicolon,
+    Dot,
+    Colon,
+    DoubleColon,
+    Question,
+    At,
+    Eq,
+    NotEq,
+    Less,
+    LessEq,
+    Greater,
+    GreaterEq,
+    And,
+    Or,
+    Bang,
+    Minus,
+    Plus,
+    Star,
+    Assign,
+}
