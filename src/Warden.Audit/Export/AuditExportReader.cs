@@ -1,0 +1,190 @@
+using System.Runtime.CompilerServices;
+using Warden.Audit.Canonical;
+using Warden.Audit.Signing;
+using Warden.Audit.Verification;
+
+namespace Warden.Audit.Export;
+
+/// <summary>Reads and verifies export files (see <see cref="AuditExportFormat"/>).</summary>
+public static class AuditExportReader
+{
+    /// <summary>
+    /// Verifies an export offline with nothing but trusted public keys: every event hash and chain link, every
+    /// checkpoint signature and link, and that events reach every checkpoint. Never throws for bad input; problems
+    /// are reported in the result.
+    /// </summary>
+    /// <param name="input">The export stream, positioned at the header.</param>
+    /// <param name="keys">Trusted public keys.</param>
+    /// <param name="expectedLedgerId">If set, the header must name this ledger.</param>
+    /// <param name="cancellationToken">Cancels reading.</param>
+    public static async Task<VerificationReport> VerifyAsync(Stream input, AuditPublicKeySet keys, string? expectedLedgerId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(keys);
+        var lines = new LineReader(input);
+        LedgerVerifier? verifier = null;
+        long lineNumber = 0;
+        while (true)
+        {
+            while (lines.TryReadLine(out var line))
+            {
+                lineNumber++;
+                if (!ProcessLine(line, lineNumber, keys, expectedLedgerId, ref verifier))
+                {
+                    return verifier!.Complete();
+                }
+            }
+
+            if (!await lines.FillAsync(cancellationToken).ConfigureAwait(false))
+            {
+                break;
+            }
+        }
+
+        if (!lines.Remainder.IsEmpty)
+        {
+            lineNumber++;
+            if (verifier is null || !ProcessLine(lines.Remainder, lineNumber, keys, expectedLedgerId, ref verifier))
+            {
+                verifier ??= MalformedVerifier(keys, "Missing header.");
+                return verifier.Complete();
+            }
+        }
+
+        verifier ??= MalformedVerifier(keys, "Empty export: no header.");
+        return verifier.Complete();
+    }
+
+    /// <summary>One item of an export, for importing into a store.</summary>
+    public abstract record Item;
+
+    /// <summary>The header.</summary>
+    public sealed record HeaderItem(AuditExportHeader Header) : Item;
+
+    /// <summary>An event (hashes as stated in the file; not verified by reading).</summary>
+    public sealed record EventItem(AuditEvent Event) : Item;
+
+    /// <summary>A checkpoint (not verified by reading).</summary>
+    public sealed record CheckpointItem(AuditCheckpoint Checkpoint) : Item;
+
+    /// <summary>Parses an export into items. Does not verify; use <see cref="VerifyAsync"/> for that.</summary>
+    /// <exception cref="FormatException">A line is malformed.</exception>
+    public static async IAsyncEnumerable<Item> ReadAsync(Stream input, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var lines = new LineReader(input);
+        var items = new List<Item>();
+        long lineNumber = 0;
+        while (true)
+        {
+            while (lines.TryReadLine(out var line))
+            {
+                items.Add(ParseItem(line, ++lineNumber));
+            }
+
+            foreach (var item in items)
+            {
+                yield return item;
+            }
+
+            items.Clear();
+            if (!await lines.FillAsync(cancellationToken).ConfigureAwait(false))
+            {
+                break;
+            }
+        }
+
+        if (!lines.Remainder.IsEmpty)
+        {
+            yield return ParseItem(lines.Remainder, ++lineNumber);
+        }
+    }
+
+    internal static Item ParseItem(ReadOnlySpan<byte> line, long lineNumber)
+    {
+        if (AuditExportFormat.TryParseEventLine(line, out _, out var previous, out var hash, out var canonical))
+        {
+            return new EventItem(AuditEventReader.Parse(canonical, previous, hash));
+        }
+
+        if (line.StartsWith(AuditExportFormat.CheckpointPrefix))
+        {
+            return new CheckpointItem(AuditExportFormat.ParseCheckpointLine(line));
+        }
+
+        if (lineNumber == 1 && line.StartsWith(AuditExportFormat.HeaderPrefix))
+        {
+            return new HeaderItem(AuditExportFormat.ParseHeaderLine(line));
+        }
+
+        throw new FormatException($"Line {lineNumber} is not a header, event or checkpoint line.");
+    }
+
+    private static bool ProcessLine(ReadOnlySpan<byte> line, long lineNumber, AuditPublicKeySet keys, string? expectedLedgerId, ref LedgerVerifier? verifier)
+    {
+        if (verifier is null)
+        {
+            return StartFromHeader(line, keys, expectedLedgerId, out verifier);
+        }
+
+        if (AuditExportFormat.TryParseEventLine(line, out var sequence, out var previous, out var hash, out var canonical))
+        {
+            return verifier.AddEncodedEvent(sequence, previous, hash, canonical);
+        }
+
+        if (line.StartsWith(AuditExportFormat.CheckpointPrefix))
+        {
+            AuditCheckpoint checkpoint;
+            try
+            {
+                checkpoint = AuditExportFormat.ParseCheckpointLine(line);
+            }
+            catch (FormatException ex)
+            {
+                return verifier.ReportMalformed($"Line {lineNumber}: {ex.Message}");
+            }
+
+            return verifier.AddCheckpoint(checkpoint);
+        }
+
+        return verifier.ReportMalformed($"Line {lineNumber} is not an event or checkpoint line.");
+    }
+
+    private static bool StartFromHeader(ReadOnlySpan<byte> line, AuditPublicKeySet keys, string? expectedLedgerId, out LedgerVerifier verifier)
+    {
+        AuditExportHeader header;
+        try
+        {
+            header = AuditExportFormat.ParseHeaderLine(line);
+        }
+        catch (FormatException ex)
+        {
+            verifier = MalformedVerifier(keys, "Line 1: " + ex.Message);
+            return false;
+        }
+
+        if (expectedLedgerId is not null && header.LedgerId != expectedLedgerId)
+        {
+            verifier = MalformedVerifier(keys, $"Export is of ledger '{header.LedgerId}', expected '{expectedLedgerId}'.");
+            return false;
+        }
+
+        if (header.Genesis != AuditCanonicalJson.ComputeGenesis(header.LedgerId))
+        {
+            verifier = MalformedVerifier(keys, "Header genesis does not match its ledger id.");
+            return false;
+        }
+
+        verifier = header.FirstSequence == 1
+            ? new LedgerVerifier(header.LedgerId, keys)
+            : new LedgerVerifier(header.Genesis, keys, header.FirstSequence, trustFirstPrevious: true);
+        return true;
+    }
+
+    private static LedgerVerifier MalformedVerifier(AuditPublicKeySet keys, string message)
+    {
+        var verifier = new LedgerVerifier(AuditHash.Zero, keys);
+        verifier.ReportMalformed(message);
+        return verifier;
+    }
+}

@@ -1,0 +1,272 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Warden.Audit.Redaction;
+
+/// <summary>
+/// Removes secrets from drafts before anything is hashed or stored. Replaces each secret with
+/// <c>[REDACTED:kind]</c>. Rules: built-in token shapes (OpenAI <c>sk-</c>, Anthropic <c>sk-ant-</c>, GitHub
+/// <c>ghp_</c>/<c>github_pat_</c>, Slack <c>xox?-</c>, AWS <c>AKIA</c>/<c>ASIA</c>, JWTs, <c>Bearer</c> credentials,
+/// Warden <c>wdn_</c> tokens, PEM private keys, passwords in URLs), configured extra patterns, and the whole value
+/// of any details key that names a secret (<c>password</c>, <c>client_secret</c>, <c>access_token</c>,
+/// <c>api_key</c>, <c>Authorization</c>, <c>x-api-key</c>, <c>cookie</c>, ...; but not <c>input_tokens</c>).
+/// Thread-safe.
+/// </summary>
+public sealed class AuditRedactor
+{
+    private static readonly HashSet<string> SensitiveLastWords = new(StringComparer.Ordinal)
+    {
+        "password", "passwd", "pwd", "passphrase", "passcode", "secret", "token", "authorization",
+        "cookie", "credential", "credentials", "apikey", "privatekey", "jwt", "bearer",
+    };
+
+    private static readonly HashSet<string> SensitiveLastPairs = new(StringComparer.Ordinal)
+    {
+        "api key", "private key", "access key", "secret key", "session key", "signing key", "encryption key", "auth key",
+    };
+
+    private readonly (string Kind, Regex Regex)[] _extra;
+    private readonly HashSet<string> _extraKeys;
+
+    /// <summary>A redactor with the built-in rules plus <paramref name="options"/>.</summary>
+    public AuditRedactor(RedactionOptions? options = null)
+    {
+        options ??= new RedactionOptions();
+        _extra = options.ExtraPatterns
+            .Select(p => (p.Kind, new Regex(p.Pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant, options.PatternTimeout)))
+            .ToArray();
+        _extraKeys = new HashSet<string>(options.ExtraSensitiveKeys, StringComparer.OrdinalIgnoreCase);
+    }
+
+    /// <summary>The marker that replaces a secret of <paramref name="kind"/>.</summary>
+    public static string Marker(string kind) => $"[REDACTED:{kind}]";
+
+    /// <summary>Returns <paramref name="value"/> with secrets replaced; the same instance when nothing matched.</summary>
+    public string Redact(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+
+        // Shortest built-in secret is well over 8 characters; skip regex work for short ids and enums.
+        if (value.Length < 8 && _extra.Length == 0)
+        {
+            return value;
+        }
+
+        var result = BuiltInPatterns.Secrets().Replace(value, ReplaceBuiltIn);
+        foreach (var (kind, regex) in _extra)
+        {
+            var marker = Marker(kind);
+            result = regex.Replace(result, marker);
+        }
+
+        return string.Equals(result, value, StringComparison.Ordinal) ? value : result;
+    }
+
+    /// <summary>True when values under a details key of this name are always redacted.</summary>
+    public bool IsSensitiveKey(string key, out string kind)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (_extraKeys.Contains(key))
+        {
+            kind = "secret";
+            return true;
+        }
+
+        return IsSensitiveKeyName(key, out kind);
+    }
+
+    /// <summary>Redacts string values (recursively) and the values of sensitive keys; returns the input when clean.</summary>
+    public JsonElement Redact(JsonElement details)
+    {
+        if (!NeedsRedaction(details))
+        {
+            return details;
+        }
+
+        var output = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(output))
+        {
+            WriteRedacted(details, writer);
+        }
+
+        using var document = JsonDocument.Parse(output.WrittenMemory);
+        return document.RootElement.Clone();
+    }
+
+    /// <summary>Applies redaction to every free-text field of a draft (everything except org, action, enums and W3C ids).</summary>
+    public AuditEventDraft Redact(AuditEventDraft draft)
+    {
+        ArgumentNullException.ThrowIfNull(draft);
+        var actor = draft.Actor with
+        {
+            Id = Redact(draft.Actor.Id),
+            Display = draft.Actor.Display is null ? null : Redact(draft.Actor.Display),
+        };
+        var source = draft.Source with
+        {
+            Vendor = Redact(draft.Source.Vendor),
+            Product = Redact(draft.Source.Product),
+            SessionId = draft.Source.SessionId is null ? null : Redact(draft.Source.SessionId),
+            ExternalEventId = draft.Source.ExternalEventId is null ? null : Redact(draft.Source.ExternalEventId),
+        };
+        return draft with
+        {
+            Actor = actor.Equals(draft.Actor) ? draft.Actor : actor,
+            OnBehalfOf = draft.OnBehalfOf is null ? null : Redact(draft.OnBehalfOf),
+            Source = source.Equals(draft.Source) ? draft.Source : source,
+            Resource = draft.Resource is null ? null : RedactResource(draft.Resource),
+            Details = draft.Details is { } details ? Redact(details) : null,
+        };
+    }
+
+    private AuditResource RedactResource(AuditResource resource)
+    {
+        var type = Redact(resource.Type);
+        var id = Redact(resource.Id);
+        return ReferenceEquals(type, resource.Type) && ReferenceEquals(id, resource.Id) ? resource : new AuditResource(type, id);
+    }
+
+    private bool NeedsRedaction(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    if (IsSensitiveKey(property.Name, out _) && !IsAlreadyRedacted(property.Value))
+                    {
+                        return true;
+                    }
+
+                    if (NeedsRedaction(property.Value))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (NeedsRedaction(item))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            case JsonValueKind.String:
+                var value = element.GetString()!;
+                return !ReferenceEquals(Redact(value), value);
+            default:
+                return false;
+        }
+    }
+
+    private void WriteRedacted(JsonElement element, Utf8JsonWriter writer)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                writer.WriteStartObject();
+                foreach (var property in element.EnumerateObject())
+                {
+                    writer.WritePropertyName(property.Name);
+                    if (IsSensitiveKey(property.Name, out var kind) && !IsAlreadyRedacted(property.Value))
+                    {
+                        writer.WriteStringValue(Marker(kind));
+                    }
+                    else
+                    {
+                        WriteRedacted(property.Value, writer);
+                    }
+                }
+
+                writer.WriteEndObject();
+                break;
+            case JsonValueKind.Array:
+                writer.WriteStartArray();
+                foreach (var item in element.EnumerateArray())
+                {
+                    WriteRedacted(item, writer);
+                }
+
+                writer.WriteEndArray();
+                break;
+            case JsonValueKind.String:
+                writer.WriteStringValue(Redact(element.GetString()!));
+                break;
+            default:
+                element.WriteTo(writer);
+                break;
+        }
+    }
+
+    // Null, empty and marker values under a sensitive key carry no secret; leaving them keeps redaction idempotent.
+    private static bool IsAlreadyRedacted(JsonElement value) =>
+        value.ValueKind == JsonValueKind.Null
+        || (value.ValueKind == JsonValueKind.String && value.GetString() is { } s && (s.Length == 0 || (s.StartsWith("[REDACTED:", StringComparison.Ordinal) && s.EndsWith(']'))));
+
+    private static string ReplaceBuiltIn(Match match)
+    {
+        foreach (var kind in BuiltInPatterns.Kinds)
+        {
+            if (match.Groups[kind].Success)
+            {
+                return Marker(kind);
+            }
+        }
+
+        return Marker("secret");
+    }
+
+    /// <summary>Splits a key into lowercase words (on separators and camelCase humps) and checks its tail.</summary>
+    internal static bool IsSensitiveKeyName(string key, out string kind)
+    {
+        Span<Range> words = stackalloc Range[16];
+        var count = 0;
+        var start = -1;
+        for (var i = 0; i <= key.Length && count < words.Length; i++)
+        {
+            var c = i < key.Length ? key[i] : ' ';
+            var boundary = !char.IsAsciiLetterOrDigit(c)
+                || (start >= 0 && char.IsAsciiLetterUpper(c) && char.IsAsciiLetterLower(key[i - 1]));
+            if (boundary && start >= 0)
+            {
+                words[count++] = start..i;
+                start = -1;
+            }
+
+            if (char.IsAsciiLetterOrDigit(c) && start < 0)
+            {
+                start = i;
+            }
+        }
+
+        kind = "";
+        if (count == 0)
+        {
+            return false;
+        }
+
+        var last = key[words[count - 1]].ToLowerInvariant();
+        if (SensitiveLastWords.Contains(last))
+        {
+            kind = last;
+            return true;
+        }
+
+        if (count >= 2)
+        {
+            var pair = key[words[count - 2]].ToLowerInvariant() + " " + last;
+            if (SensitiveLastPairs.Contains(pair))
+            {
+                kind = pair.Replace(' ', '_');
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,287 @@
+using Warden.Audit.Canonical;
+using Warden.Audit.Signing;
+using Warden.Audit.Storage;
+
+namespace Warden.Audit.Verification;
+
+/// <summary>
+/// Verifies a ledger incrementally: feed events (and checkpoints) in stored order, then call <see cref="Complete"/>.
+/// Needs only the ledger id (or genesis value) and trusted public keys. Stops at the first problem.
+/// Single-threaded; allocation-free per event on the encoded path.
+/// </summary>
+/// <remarks>
+/// Checkpoints may be added before the events they cover (as when reading a store) or immediately after the event
+/// they end at (as in an export); they must be added in ascending order.
+/// </remarks>
+public sealed class LedgerVerifier
+{
+    private readonly string? _ledgerId;
+    private readonly AuditPublicKeySet _keys;
+    private readonly Queue<AuditCheckpoint> _pendingCheckpoints = new();
+    private readonly byte[] _scratch = new byte[4096];
+    private CanonicalBuffer? _encodeBuffer;
+
+    private long _expected;
+    private AuditHash _lastHash;
+    private bool _trustFirstPrevious;
+    private long _gapSequence = -1;
+    private long _verified;
+    private int _checkpointsVerified;
+    private long _anchoredThrough;
+    private AuditCheckpoint? _lastAddedCheckpoint;
+    private readonly AuditHash _genesis;
+    private readonly bool _partial;
+    private VerificationProblem? _problem;
+
+    /// <summary>A verifier for a whole ledger starting at sequence 1.</summary>
+    public LedgerVerifier(string ledgerId, AuditPublicKeySet keys)
+        : this(AuditCanonicalJson.ComputeGenesis(ledgerId), keys)
+    {
+        _ledgerId = ledgerId;
+    }
+
+    /// <summary>
+    /// A verifier starting at <paramref name="firstSequence"/>. For a partial range pass
+    /// <paramref name="trustFirstPrevious"/> so the first event's previous hash is taken as given
+    /// (checkpoints starting inside the range are then trusted to link to an unseen predecessor).
+    /// </summary>
+    public LedgerVerifier(AuditHash genesis, AuditPublicKeySet keys, long firstSequence = 1, bool trustFirstPrevious = false)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        _keys = keys;
+        _genesis = genesis;
+        _lastHash = genesis;
+        _expected = firstSequence;
+        _anchoredThrough = firstSequence - 1;
+        _trustFirstPrevious = trustFirstPrevious || firstSequence != 1;
+        _partial = _trustFirstPrevious;
+    }
+
+    /// <summary>The first problem found so far, if any.</summary>
+    public VerificationProblem? Problem => _problem;
+
+    /// <summary>Checks one stored event.</summary>
+    /// <returns><see langword="false"/> once a problem has been found (further input is ignored).</returns>
+    public bool AddEvent(AuditEvent auditEvent)
+    {
+        ArgumentNullException.ThrowIfNull(auditEvent);
+        if (_problem is not null)
+        {
+            return false;
+        }
+
+        var buffer = _encodeBuffer ??= new CanonicalBuffer();
+        buffer.Clear();
+        auditEvent.PreviousHash.WriteTo(buffer.Reserve(AuditHash.Size));
+        AuditCanonicalJson.WriteEvent(auditEvent, buffer);
+        var computed = AuditHash.Compute(buffer.WrittenSpan);
+        return Check(auditEvent.Sequence, auditEvent.PreviousHash, auditEvent.Hash, computed);
+    }
+
+    /// <summary>Checks one event given as its canonical bytes plus stated hashes (the export path).</summary>
+    public bool AddEncodedEvent(long sequence, in AuditHash previousHash, in AuditHash storedHash, ReadOnlySpan<byte> canonical)
+    {
+        if (_problem is not null)
+        {
+            return false;
+        }
+
+        AuditHash computed;
+        var length = AuditHash.Size + canonical.Length;
+        if (length <= _scratch.Length)
+        {
+            previousHash.WriteTo(_scratch);
+            canonical.CopyTo(_scratch.AsSpan(AuditHash.Size));
+            computed = AuditHash.Compute(_scratch.AsSpan(0, length));
+        }
+        else
+        {
+            computed = AuditCanonicalJson.ComputeEventHash(previousHash, canonical);
+        }
+
+        return Check(sequence, previousHash, storedHash, computed);
+    }
+
+    /// <summary>Checks a checkpoint's signature and its link to the previous checkpoint, and queues it to be matched against events.</summary>
+    public bool AddCheckpoint(AuditCheckpoint checkpoint)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        if (_problem is not null)
+        {
+            return false;
+        }
+
+        var to = checkpoint.ToSequence;
+        if (!_keys.TryGet(checkpoint.KeyId, out var key))
+        {
+            return Fail(VerificationProblemKind.UnknownSigningKey, to, $"Checkpoint [{checkpoint.FromSequence}, {to}] is signed by untrusted key '{checkpoint.KeyId}'.");
+        }
+
+        var bytes = AuditCanonicalJson.EncodeCheckpoint(checkpoint);
+        if (!key.Verify(bytes, checkpoint.Signature.Span))
+        {
+            return Fail(VerificationProblemKind.BadCheckpointSignature, to, $"Checkpoint [{checkpoint.FromSequence}, {to}] has an invalid signature.");
+        }
+
+        if (_ledgerId is not null && checkpoint.LedgerId != _ledgerId)
+        {
+            return Fail(VerificationProblemKind.CheckpointMismatch, to, $"Checkpoint belongs to ledger '{checkpoint.LedgerId}'.");
+        }
+
+        var previous = _lastAddedCheckpoint;
+        if (previous is not null)
+        {
+            if (checkpoint.FromSequence != previous.ToSequence + 1 || checkpoint.PreviousCheckpointHash != previous.ComputeHash())
+            {
+                return Fail(VerificationProblemKind.CheckpointMismatch, to, $"Checkpoint [{checkpoint.FromSequence}, {to}] does not follow checkpoint [{previous.FromSequence}, {previous.ToSequence}].");
+            }
+        }
+        else if (!_partial && (checkpoint.FromSequence != 1 || checkpoint.PreviousCheckpointHash != _genesis))
+        {
+            return Fail(VerificationProblemKind.CheckpointMismatch, to, "The first checkpoint does not start the ledger (from 1, linked to the genesis value).");
+        }
+
+        if (to < checkpoint.FromSequence)
+        {
+            return Fail(VerificationProblemKind.CheckpointMismatch, to, "Checkpoint range is empty.");
+        }
+
+        _lastAddedCheckpoint = checkpoint;
+        var lastSeen = _expected - 1;
+        if (to > lastSeen)
+        {
+            _pendingCheckpoints.Enqueue(checkpoint);
+            return true;
+        }
+
+        if (to == lastSeen && _gapSequence < 0)
+        {
+            return MatchCheckpoint(checkpoint, _lastHash);
+        }
+
+        return Fail(VerificationProblemKind.CheckpointMismatch, to, $"Checkpoint [{checkpoint.FromSequence}, {to}] appears after event {lastSeen}, not directly after the event it covers.");
+    }
+
+    /// <summary>Finishes: resolves a trailing gap and checks no checkpoint covers events that are missing.</summary>
+    public VerificationReport Complete()
+    {
+        if (_problem is null && _gapSequence >= 0)
+        {
+            Fail(VerificationProblemKind.Deleted, _expected, $"Events from {_expected} to {_gapSequence - 1} are missing.");
+        }
+
+        if (_problem is null && _pendingCheckpoints.TryPeek(out var pending))
+        {
+            var last = _expected - 1;
+            Fail(VerificationProblemKind.TruncatedTail, last + 1, $"Events end at {last} but checkpoint [{pending.FromSequence}, {pending.ToSequence}] covers more.");
+        }
+
+        return new VerificationReport
+        {
+            Problem = _problem,
+            EventsVerified = _verified,
+            CheckpointsVerified = _checkpointsVerified,
+            LastSequence = _expected - 1,
+            LastHash = _lastHash,
+            UnanchoredEvents = (_expected - 1) - _anchoredThrough,
+        };
+    }
+
+    /// <summary>Verifies everything in a store: all events from sequence 1 and all checkpoints.</summary>
+    public static async Task<VerificationReport> VerifyStoreAsync(IAuditLedgerStore store, string ledgerId, AuditPublicKeySet keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var verifier = new LedgerVerifier(ledgerId, keys);
+
+        // Checkpoints are few (one per thousands of events) and are registered up front; events then stream past them.
+        await foreach (var checkpoint in store.ReadCheckpointsAsync(1, long.MaxValue, cancellationToken).ConfigureAwait(false))
+        {
+            if (!verifier.AddCheckpoint(checkpoint))
+            {
+                return verifier.Complete();
+            }
+        }
+
+        await foreach (var e in store.ReadEventsAsync(1, long.MaxValue, cancellationToken).ConfigureAwait(false))
+        {
+            if (!verifier.AddEvent(e))
+            {
+                break;
+            }
+        }
+
+        return verifier.Complete();
+    }
+
+    /// <summary>Records a malformed-input problem at the current position.</summary>
+    public bool ReportMalformed(string message) => Fail(VerificationProblemKind.Malformed, _expected, message);
+
+    private bool Check(long sequence, in AuditHash previous, in AuditHash stored, in AuditHash computed)
+    {
+        if (_gapSequence >= 0)
+        {
+            // The event after a forward jump decides between a swap and a deletion.
+            return sequence == _expected
+                ? Fail(VerificationProblemKind.Reordered, _expected, $"Event {_expected} appears after event {_gapSequence}.")
+                : Fail(VerificationProblemKind.Deleted, _expected, $"Events from {_expected} to {_gapSequence - 1} are missing.");
+        }
+
+        if (sequence > _expected)
+        {
+            _gapSequence = sequence;
+            return true;
+        }
+
+        if (sequence < _expected)
+        {
+            return sequence == _expected - 1
+                ? Fail(VerificationProblemKind.Inserted, sequence, $"Sequence {sequence} occurs twice.")
+                : Fail(VerificationProblemKind.Reordered, sequence, $"Event {sequence} appears after event {_expected - 1}.");
+        }
+
+        if (computed != stored)
+        {
+            return Fail(VerificationProblemKind.Modified, sequence, $"Event {sequence} does not match its hash.");
+        }
+
+        if (previous != _lastHash && !_trustFirstPrevious)
+        {
+            return Fail(VerificationProblemKind.ChainBroken, sequence, sequence == 1
+                ? "Event 1 does not chain to this ledger's genesis value."
+                : $"Event {sequence} does not chain to event {sequence - 1}.");
+        }
+
+        _trustFirstPrevious = false;
+        _lastHash = stored;
+        _expected = sequence + 1;
+        _verified++;
+        while (_pendingCheckpoints.TryPeek(out var checkpoint) && checkpoint.ToSequence == sequence)
+        {
+            _pendingCheckpoints.Dequeue();
+            if (!MatchCheckpoint(checkpoint, stored))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private bool MatchCheckpoint(AuditCheckpoint checkpoint, in AuditHash eventHash)
+    {
+        if (checkpoint.LastEventHash != eventHash)
+        {
+            return Fail(VerificationProblemKind.CheckpointMismatch, checkpoint.ToSequence, $"Event {checkpoint.ToSequence} differs from what checkpoint [{checkpoint.FromSequence}, {checkpoint.ToSequence}] signed: events in that range were rewritten.");
+        }
+
+        _checkpointsVerified++;
+        _anchoredThrough = checkpoint.ToSequence;
+        return true;
+    }
+
+    private bool Fail(VerificationProblemKind kind, long sequence, string message)
+    {
+        _problem ??= new VerificationProblem(kind, sequence, message);
+        return false;
+    }
+}
