@@ -1,0 +1,176 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Warden.Client.Contracts;
+
+namespace Warden.Client;
+
+/// <summary>
+/// Typed client for Warden's REST API. The CLI and the tests reach the server only through it, so whatever they do
+/// any other API client can do too.
+/// </summary>
+public sealed class WardenClient : IDisposable
+{
+    private static readonly WardenJsonContext Json = WardenJsonContext.Default;
+    private readonly HttpClient _http;
+    private readonly bool _ownsHttp;
+
+    /// <summary>Creates a client for <paramref name="server"/> authenticating with <paramref name="token"/> (may be null for health checks).</summary>
+    public WardenClient(Uri server, string? token, HttpMessageHandler? handler = null)
+    {
+        _http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
+        _ownsHttp = true;
+        _http.BaseAddress = server;
+        _http.Timeout = TimeSpan.FromSeconds(100);
+        _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("warden-cli", typeof(WardenClient).Assembly.GetName().Version?.ToString(3) ?? "0"));
+        if (!string.IsNullOrEmpty(token))
+        {
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+    }
+
+    /// <summary>The server's base address.</summary>
+    public Uri Server => _http.BaseAddress!;
+
+    /// <summary><c>GET /api/v1/me</c>.</summary>
+    public Task<MeDto> GetMeAsync(CancellationToken ct = default) => GetAsync("api/v1/me", Json.MeDto, ct);
+
+    /// <summary><c>PUT /api/v1/me/password</c>.</summary>
+    public Task SetPasswordAsync(SetPasswordRequest request, CancellationToken ct = default) => SendAsync(HttpMethod.Put, "api/v1/me/password", request, Json.SetPasswordRequest, ct);
+
+    /// <summary><c>GET /api/v1/orgs</c>.</summary>
+    public Task<IReadOnlyList<OrgDto>> ListOrgsAsync(CancellationToken ct = default) => GetAsync("api/v1/orgs", Json.IReadOnlyListOrgDto, ct);
+
+    /// <summary><c>GET /api/v1/orgs/{org}</c>.</summary>
+    public Task<OrgDto> GetOrgAsync(string org, CancellationToken ct = default) => GetAsync($"api/v1/orgs/{E(org)}", Json.OrgDto, ct);
+
+    /// <summary><c>POST /api/v1/orgs</c>.</summary>
+    public Task<OrgDto> CreateOrgAsync(CreateOrgRequest request, CancellationToken ct = default) => PostAsync("api/v1/orgs", request, Json.CreateOrgRequest, Json.OrgDto, ct);
+
+    /// <summary><c>GET /api/v1/orgs/{org}/teams</c>.</summary>
+    public Task<IReadOnlyList<TeamDto>> ListTeamsAsync(string org, CancellationToken ct = default) => GetAsync($"api/v1/orgs/{E(org)}/teams", Json.IReadOnlyListTeamDto, ct);
+
+    /// <summary><c>GET /api/v1/orgs/{org}/teams/{team}</c>.</summary>
+    public Task<TeamDto> GetTeamAsync(string org, string team, CancellationToken ct = default) => GetAsync($"api/v1/orgs/{E(org)}/teams/{E(team)}", Json.TeamDto, ct);
+
+    /// <summary><c>POST /api/v1/orgs/{org}/teams</c>.</summary>
+    public Task<TeamDto> CreateTeamAsync(string org, CreateTeamRequest request, CancellationToken ct = default) =>
+        PostAsync($"api/v1/orgs/{E(org)}/teams", request, Json.CreateTeamRequest, Json.TeamDto, ct);
+
+    /// <summary><c>DELETE /api/v1/orgs/{org}/teams/{team}</c>.</summary>
+    public Task DeleteTeamAsync(string org, string team, CancellationToken ct = default) => DeleteAsync($"api/v1/orgs/{E(org)}/teams/{E(team)}", ct);
+
+    /// <summary><c>GET /api/v1/orgs/{org}/teams/{team}/members</c>.</summary>
+    public Task<IReadOnlyList<UserDto>> ListTeamMembersAsync(string org, string team, CancellationToken ct = default) =>
+        GetAsync($"api/v1/orgs/{E(org)}/teams/{E(team)}/members", Json.IReadOnlyListUserDto, ct);
+
+    /// <summary><c>POST /api/v1/orgs/{org}/teams/{team}/members</c>.</summary>
+    public Task AddTeamMemberAsync(string org, string team, string user, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Post, $"api/v1/orgs/{E(org)}/teams/{E(team)}/members", new AddTeamMemberRequest(user), Json.AddTeamMemberRequest, ct);
+
+    /// <summary><c>DELETE /api/v1/orgs/{org}/teams/{team}/members/{user}</c>.</summary>
+    public Task RemoveTeamMemberAsync(string org, string team, string user, CancellationToken ct = default) =>
+        DeleteAsync($"api/v1/orgs/{E(org)}/teams/{E(team)}/members/{E(user)}", ct);
+
+    /// <summary><c>GET /api/v1/orgs/{org}/users</c>.</summary>
+    public Task<IReadOnlyList<UserDto>> ListUsersAsync(string org, CancellationToken ct = default) => GetAsync($"api/v1/orgs/{E(org)}/users", Json.IReadOnlyListUserDto, ct);
+
+    /// <summary><c>GET /api/v1/orgs/{org}/users/{user}</c>.</summary>
+    public Task<UserDto> GetUserAsync(string org, string user, CancellationToken ct = default) => GetAsync($"api/v1/orgs/{E(org)}/users/{E(user)}", Json.UserDto, ct);
+
+    /// <summary><c>POST /api/v1/orgs/{org}/users</c>.</summary>
+    public Task<UserDto> CreateUserAsync(string org, CreateUserRequest request, CancellationToken ct = default) =>
+        PostAsync($"api/v1/orgs/{E(org)}/users", request, Json.CreateUserRequest, Json.UserDto, ct);
+
+    /// <summary><c>PATCH /api/v1/orgs/{org}/users/{user}</c>.</summary>
+    public async Task<UserDto> UpdateUserAsync(string org, string user, UpdateUserRequest request, CancellationToken ct = default)
+    {
+        using var response = await _http.PatchAsJsonAsync($"api/v1/orgs/{E(org)}/users/{E(user)}", request, Json.UpdateUserRequest, ct).ConfigureAwait(false);
+        return await ReadAsync(response, Json.UserDto, ct).ConfigureAwait(false);
+    }
+
+    /// <summary><c>DELETE /api/v1/orgs/{org}/users/{user}</c>: removes the membership.</summary>
+    public Task RemoveUserAsync(string org, string user, CancellationToken ct = default) => DeleteAsync($"api/v1/orgs/{E(org)}/users/{E(user)}", ct);
+
+    /// <summary><c>GET /api/v1/tokens</c>: the caller's tokens.</summary>
+    public Task<IReadOnlyList<TokenDto>> ListTokensAsync(CancellationToken ct = default) => GetAsync("api/v1/tokens", Json.IReadOnlyListTokenDto, ct);
+
+    /// <summary><c>POST /api/v1/tokens</c>.</summary>
+    public Task<CreatedTokenDto> CreateTokenAsync(CreateTokenRequest request, CancellationToken ct = default) =>
+        PostAsync("api/v1/tokens", request, Json.CreateTokenRequest, Json.CreatedTokenDto, ct);
+
+    /// <summary><c>DELETE /api/v1/tokens/{id}</c>: revokes the token.</summary>
+    public Task RevokeTokenAsync(string id, CancellationToken ct = default) => DeleteAsync($"api/v1/tokens/{E(id)}", ct);
+
+    /// <summary><c>GET /readyz</c>.</summary>
+    public Task<HealthDto> GetReadinessAsync(CancellationToken ct = default) => GetAsync("readyz", Json.HealthDto, ct);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_ownsHttp)
+        {
+            _http.Dispose();
+        }
+    }
+
+    private static string E(string segment) => Uri.EscapeDataString(segment);
+
+    private async Task<T> GetAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken ct)
+    {
+        using var response = await _http.GetAsync(path, ct).ConfigureAwait(false);
+        return await ReadAsync(response, type, ct).ConfigureAwait(false);
+    }
+
+    private async Task<TResponse> PostAsync<TRequest, TResponse>(string path, TRequest body, JsonTypeInfo<TRequest> requestType, JsonTypeInfo<TResponse> responseType, CancellationToken ct)
+    {
+        using var response = await _http.PostAsJsonAsync(path, body, requestType, ct).ConfigureAwait(false);
+        return await ReadAsync(response, responseType, ct).ConfigureAwait(false);
+    }
+
+    private async Task SendAsync<TRequest>(HttpMethod method, string path, TRequest body, JsonTypeInfo<TRequest> requestType, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = JsonContent.Create(body, requestType) };
+        using var response = await _http.SendAsync(request, ct).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, ct).ConfigureAwait(false);
+    }
+
+    private async Task DeleteAsync(string path, CancellationToken ct)
+    {
+        using var response = await _http.DeleteAsync(path, ct).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, ct).ConfigureAwait(false);
+    }
+
+    private static async Task<T> ReadAsync<T>(HttpResponseMessage response, JsonTypeInfo<T> type, CancellationToken ct)
+    {
+        await EnsureSuccessAsync(response, ct).ConfigureAwait(false);
+        return await response.Content.ReadFromJsonAsync(type, ct).ConfigureAwait(false)
+            ?? throw new WardenApiException((int)response.StatusCode, null, "The server sent an empty response.");
+    }
+
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+
+        ProblemDto? problem = null;
+        try
+        {
+            var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+            if (text.Length > 0)
+            {
+                problem = JsonSerializer.Deserialize(text, Json.ProblemDto);
+            }
+        }
+        catch (JsonException)
+        {
+            // Not a problem document (a proxy's HTML page, say): fall back to the status line.
+        }
+
+        var message = problem?.Detail ?? problem?.Title ?? $"{(int)response.StatusCode} {response.ReasonPhrase}";
+        throw new WardenApiException((int)response.StatusCode, problem?.Type, message.ReplaceLineEndings(" "));
+    }
+}

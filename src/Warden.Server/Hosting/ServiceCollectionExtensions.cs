@@ -1,0 +1,79 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Warden.Client.Contracts;
+using Warden.Data;
+using Warden.Data.Identity;
+using Warden.Server.Api;
+using Warden.Server.Auth;
+
+namespace Warden.Server.Hosting;
+
+/// <summary>One registration method per component, so the host stays short.</summary>
+public static class ServiceCollectionExtensions
+{
+    /// <summary>Storage: the connection factory, migrations and the identity stores.</summary>
+    public static IServiceCollection AddWardenData(this IServiceCollection services, ConnectionFactory connections)
+    {
+        services.AddSingleton(connections);
+        services.AddSingleton<MigrationRunner>();
+        services.AddSingleton<OrgStore>();
+        services.AddSingleton<TeamStore>();
+        services.AddSingleton<UserStore>();
+        services.AddSingleton<TokenStore>();
+        services.AddSingleton<WebSessionStore>();
+        return services;
+    }
+
+    /// <summary>Authentication (tokens and web sessions), authorisation and sign-in.</summary>
+    public static IServiceCollection AddWardenAuth(this IServiceCollection services)
+    {
+        services.AddAuthentication(WardenAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, WardenAuthenticationHandler>(WardenAuthenticationHandler.SchemeName, null);
+        services.AddAuthorization();
+        services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<SignInService>();
+        return services;
+    }
+
+    /// <summary>JSON, problem documents and the OpenAPI document.</summary>
+    public static IServiceCollection AddWardenApi(this IServiceCollection services)
+    {
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, WardenJsonContext.Default);
+            o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
+            o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+        });
+        // Binding failures (bad JSON, missing body) throw so ProblemExceptionHandler can say what was wrong.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.AddProblemDetails();
+        services.AddOpenApi();
+        return services;
+    }
+
+    /// <summary>The server-rendered web UI and the antiforgery keys it needs.</summary>
+    public static IServiceCollection AddWardenUi(this IServiceCollection services, WardenServerOptions options)
+    {
+        var protection = services.AddDataProtection().SetApplicationName("warden");
+        if (options.DataDirectory is { } dir)
+        {
+            protection.PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dir, "keys")));
+        }
+
+        // Keys are encrypted under the master key like every other secret Warden keeps.
+        services.AddSingleton<Microsoft.Extensions.Options.IConfigureOptions<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>, Auth.SecretBoxXmlEncryptor.Setup>();
+
+        services.AddRazorComponents();
+        services.AddAntiforgery(o =>
+        {
+            o.Cookie.Name = "warden_csrf";
+            o.Cookie.SameSite = Microsoft.AspNetCore.Http.SameSiteMode.Strict;
+        });
+        return services;
+    }
+}

@@ -1,0 +1,95 @@
+using System.Net;
+
+namespace Warden.Server.Hosting;
+
+/// <summary>
+/// Everything a control plane needs to start. Bound from configuration (section <c>Warden</c>, environment
+/// <c>WARDEN__...</c>) and command-line options, then checked by <see cref="Validate"/>, which lists every problem at once.
+/// </summary>
+public sealed record WardenServerOptions
+{
+    /// <summary>Configuration section name.</summary>
+    public const string Section = "Warden";
+
+    /// <summary>A SQLite file path or a PostgreSQL connection string. Defaults to <c>warden.db</c> in <see cref="DataDirectory"/>.</summary>
+    public string? Database { get; init; }
+
+    /// <summary>The data folder: SQLite database, master key file, key material. Optional with PostgreSQL and <c>WARDEN_MASTER_KEY</c>.</summary>
+    public string? DataDirectory { get; init; }
+
+    /// <summary><c>host:port</c> to listen on; port 0 lets the OS choose (tests).</summary>
+    public string Listen { get; init; } = "127.0.0.1:8080";
+
+    /// <summary>The master key, base64; normally from <c>WARDEN_MASTER_KEY</c>.</summary>
+    public string? MasterKey { get; init; }
+
+    /// <summary>The largest request body accepted, in bytes.</summary>
+    public long MaxRequestBodyBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>Name of the org created on first start.</summary>
+    public string BootstrapOrg { get; init; } = "default";
+
+    /// <summary>Name of the site administrator created on first start.</summary>
+    public string BootstrapAdmin { get; init; } = "admin";
+
+    /// <summary>Failed sign-ins allowed per user name and address within <see cref="LoginWindow"/> before further attempts are refused.</summary>
+    public int MaxLoginFailures { get; init; } = 5;
+
+    /// <summary>The window over which failed sign-ins are counted, and how long a lock-out lasts.</summary>
+    public TimeSpan LoginWindow { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Every problem with these options, empty when they are usable.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(Database) && string.IsNullOrWhiteSpace(DataDirectory))
+        {
+            errors.Add("Set a database (--database, Warden:Database) or a data folder (--data, Warden:DataDirectory).");
+        }
+
+        if (string.IsNullOrWhiteSpace(MasterKey) && string.IsNullOrWhiteSpace(DataDirectory))
+        {
+            errors.Add("Set WARDEN_MASTER_KEY or a data folder (--data) to hold the master key file.");
+        }
+
+        if (!TryParseListen(Listen, out _))
+        {
+            errors.Add($"Listen address '{Listen}' is not host:port (for example 127.0.0.1:8080 or [::1]:8080).");
+        }
+
+        if (MaxRequestBodyBytes is < 1024 or > 1024L * 1024 * 1024)
+        {
+            errors.Add($"MaxRequestBodyBytes {MaxRequestBodyBytes} must be between 1 KiB and 1 GiB.");
+        }
+
+        if (MaxLoginFailures < 1)
+        {
+            errors.Add("MaxLoginFailures must be at least 1.");
+        }
+
+        if (LoginWindow <= TimeSpan.Zero)
+        {
+            errors.Add("LoginWindow must be positive.");
+        }
+
+        return errors;
+    }
+
+    /// <summary>Parses <c>host:port</c>, <c>[v6]:port</c> or <c>localhost:port</c>.</summary>
+    public static bool TryParseListen(string? value, out IPEndPoint endpoint)
+    {
+        endpoint = new IPEndPoint(IPAddress.Loopback, 0);
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return false;
+        }
+
+        var text = value.Trim();
+        if (text.StartsWith("localhost:", StringComparison.OrdinalIgnoreCase))
+        {
+            text = "127.0.0.1" + text["localhost".Length..];
+        }
+
+        return IPEndPoint.TryParse(text, out var parsed) && parsed is not null && text.Contains(':', StringComparison.Ordinal) && (endpoint = parsed) is not null;
+    }
+}
