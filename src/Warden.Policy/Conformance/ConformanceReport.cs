@@ -1,0 +1,76 @@
+using System.Globalization;
+
+namespace Warden.Policy.Conformance;
+
+/// <summary>Aggregated conformance results over many test files.</summary>
+public sealed class ConformanceReport
+{
+    /// <summary>Aggregates per-file results.</summary>
+    public ConformanceReport(IReadOnlyList<ConformanceTestResult> tests)
+    {
+        Tests = tests;
+        foreach (var t in tests)
+        {
+            if (t.Passed)
+            {
+                TestsPassed++;
+            }
+
+            if (t.Error is not null)
+            {
+                LoadErrors++;
+                continue;
+            }
+
+            ValidationTotal++;
+            if (t.ValidationMatched)
+            {
+                ValidationPassed++;
+            }
+
+            foreach (var r in t.Requests)
+            {
+                RequestsTotal++;
+                if (r.Passed)
+                {
+                    RequestsPassed++;
+                }
+            }
+        }
+    }
+
+    /// <summary>Per-file results.</summary>
+    public IReadOnlyList<ConformanceTestResult> Tests { get; }
+
+    /// <summary>Files where everything matched.</summary>
+    public int TestsPassed { get; }
+
+    /// <summary>Files with any mismatch or load error.</summary>
+    public int TestsFailed => Tests.Count - TestsPassed;
+
+    /// <summary>Files that could not be loaded.</summary>
+    public int LoadErrors { get; }
+
+    /// <summary>Requests whose decision, reasons and errors matched.</summary>
+    public int RequestsPassed { get; }
+
+    /// <summary>Requests run.</summary>
+    public int RequestsTotal { get; }
+
+    /// <summary>Files whose <c>shouldValidate</c> expectation matched.</summary>
+    public int ValidationPassed { get; }
+
+    /// <summary>Files whose validation was checked.</summary>
+    public int ValidationTotal { get; }
+
+    /// <summary>The closing line, e.g. <c>6401 passed, 0 failed</c> (counted per test file).</summary>
+    public string Summary => string.Create(CultureInfo.InvariantCulture, $"{TestsPassed} passed, {TestsFailed} failed");
+
+    /// <summary>A longer breakdown of requests and validation.</summary>
+    public string Details => string.Create(
+        CultureInfo.InvariantCulture,
+        $"requests: {RequestsPassed}/{RequestsTotal} matched; validation: {ValidationPassed}/{ValidationTotal} matched; load errors: {LoadErrors}");
+
+    /// <inheritdoc />
+    public override string ToString() => Summary;
+}

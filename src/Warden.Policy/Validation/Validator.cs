@@ -1,0 +1,149 @@
+using Warden.Policy.Ast;
+using Warden.Policy.Schemas;
+using Warden.Policy.Values;
+
+namespace Warden.Policy.Validation;
+
+/// <summary>
+/// Strict-mode policy validation against a schema, following Cedar's validator: every referenced entity type,
+/// enum entity and action must be declared, and each policy must typecheck under every request environment the
+/// schema allows (principal type x action x resource type).
+/// </summary>
+public static class Validator
+{
+    /// <summary>Validates every static policy and template in the set.</summary>
+    public static ValidationResult Validate(PolicySet policies, CedarSchema schema)
+    {
+        var errors = new List<ValidationError>();
+        var warnings = new List<ValidationError>();
+        var envs = Environments(schema);
+        foreach (var p in policies.Policies.Concat(policies.Templates))
+        {
+            ValidatePolicy(p, schema, envs, errors, warnings);
+        }
+
+        return new ValidationResult(errors, warnings);
+    }
+
+    /// <summary>All request environments of a schema.</summary>
+    public static IReadOnlyList<RequestEnvironment> Environments(CedarSchema schema)
+    {
+        var list = new List<RequestEnvironment>();
+        foreach (var a in schema.Actions.Values)
+        {
+            foreach (var p in a.PrincipalTypes)
+            {
+                foreach (var r in a.ResourceTypes)
+                {
+                    list.Add(new RequestEnvironment(p, a.Uid, r, a.Context));
+                }
+            }
+        }
+
+        return list;
+    }
+
+    private static void ValidatePolicy(CedarPolicy p, CedarSchema schema, IReadOnlyList<RequestEnvironment> envs, List<ValidationError> errors, List<ValidationError> warnings)
+    {
+        var expr = p.ToExpr();
+        var unknown = CheckEntities(expr, schema);
+        if (unknown is not null)
+        {
+            errors.Add(new ValidationError(p.Id, "unknownEntity", unknown));
+            return;
+        }
+
+        var allFalse = true;
+        foreach (var env in envs)
+        {
+            CedarType t;
+            try
+            {
+                t = new Typechecker(schema, env).TypeOf(expr);
+            }
+            catch (TypeErrorException ex)
+            {
+                errors.Add(new ValidationError(p.Id, ex.Kind, $"{ex.Message} (principal: {env.PrincipalType}, action: {env.Action}, resource: {env.ResourceType})"));
+                return;
+            }
+
+            if (t is not BoolType b)
+            {
+                errors.Add(new ValidationError(p.Id, "unexpectedType", $"policy condition has type {t}"));
+                return;
+            }
+
+            if (b.Singleton != false)
+            {
+                allFalse = false;
+            }
+        }
+
+        if (allFalse)
+        {
+            // Cedar reports a policy that can never apply as a warning, not an error.
+            warnings.Add(new ValidationError(p.Id, "impossiblePolicy", "policy is impossible: it evaluates to false in every request environment"));
+        }
+    }
+
+    private static string? CheckEntities(Expr e, CedarSchema schema)
+    {
+        switch (e)
+        {
+            case LiteralExpr { Value: EntityUid uid }:
+                return schema.IsValidEntityUid(uid) ? null : $"unknown entity {uid}";
+            case LiteralExpr or VariableExpr or SlotExpr:
+                return null;
+            case IsExpr isx:
+                return schema.EntityTypes.ContainsKey(isx.EntityType) ? CheckEntities(isx.Target, schema) : $"unknown entity type {isx.EntityType}";
+            case IfExpr i:
+                return CheckEntities(i.Condition, schema) ?? CheckEntities(i.Then, schema) ?? CheckEntities(i.Else, schema);
+            case AndExpr a:
+                return CheckEntities(a.Left, schema) ?? CheckEntities(a.Right, schema);
+            case OrExpr o:
+                return CheckEntities(o.Left, schema) ?? CheckEntities(o.Right, schema);
+            case BinaryExpr b:
+                return CheckEntities(b.Left, schema) ?? CheckEntities(b.Right, schema);
+            case UnaryExpr u:
+                return CheckEntities(u.Operand, schema);
+            case LikeExpr l:
+                return CheckEntities(l.Target, schema);
+            case HasAttrExpr h:
+                return CheckEntities(h.Target, schema);
+            case GetAttrExpr g:
+                return CheckEntities(g.Target, schema);
+            case SetExpr s:
+                foreach (var x in s.Elements)
+                {
+                    if (CheckEntities(x, schema) is { } err)
+                    {
+                        return err;
+                    }
+                }
+
+                return null;
+            case RecordExpr r:
+                foreach (var (_, x) in r.Fields)
+                {
+                    if (CheckEntities(x, schema) is { } err)
+                    {
+                        return err;
+                    }
+                }
+
+                return null;
+            case ExtensionCallExpr c:
+                foreach (var x in c.Arguments)
+                {
+                    if (CheckEntities(x, schema) is { } err)
+                    {
+                        return err;
+                    }
+                }
+
+                return null;
+            default:
+                return null;
+        }
+    }
+}

