@@ -12,7 +12,7 @@ namespace Warden.Data;
 /// row in <c>schema_migrations</c> that records it, so a crash mid-migration leaves the database as it was before
 /// that migration. Refuses to run against a database that a newer Warden has migrated.
 /// </summary>
-public sealed class MigrationRunner(ConnectionFactory connections)
+public sealed class MigrationRunner(ConnectionFactory connections, IReadOnlyList<Migration>? migrations = null)
 {
     /// <summary>The migrations this build carries for <paramref name="dialect"/>, in version order.</summary>
     public static IReadOnlyList<Migration> Load(SqlDialect dialect)
@@ -48,15 +48,15 @@ public sealed class MigrationRunner(ConnectionFactory connections)
     /// <exception cref="SchemaTooNewException">The database is newer than this build.</exception>
     public async Task<IReadOnlyList<long>> MigrateAsync(CancellationToken cancellationToken = default)
     {
-        var migrations = Load(connections.Dialect);
-        var latest = migrations[^1].Version;
+        var all = migrations ?? Load(connections.Dialect);
+        var latest = all[^1].Version;
         var applied = new List<long>();
         await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
         await connection.ExecuteAsync(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)")
             .ConfigureAwait(false);
 
-        foreach (var migration in migrations)
+        foreach (var migration in all)
         {
             await using var tx = await BeginAsync(connection, cancellationToken).ConfigureAwait(false);
             if (connections.Dialect == SqlDialect.Postgres)
