@@ -41,6 +41,16 @@ public sealed class ExtensionCallExpr : Expr
             throw new EvaluationException($"invalid {ExtensionFunctions.Name(Function)} literal");
         }
 
+        if (Arguments.Count != ExtensionFunctions.Arity(Function))
+        {
+            foreach (var arg in Arguments)
+            {
+                arg.Evaluate(ctx);
+            }
+
+            throw new EvaluationException($"{ExtensionFunctions.Name(Function)} expects {ExtensionFunctions.Arity(Function)} argument(s), got {Arguments.Count}");
+        }
+
         var a = Arguments[0].Evaluate(ctx);
         var b = Arguments.Count > 1 ? Arguments[1].Evaluate(ctx) : null;
         return ExtensionFunctions.Apply(Function, a, b);

@@ -520,7 +520,7 @@ internal sealed class PolicyParser : TokenReader
             throw Error(name, $"unknown method '{name.Text}'");
         }
 
-        Arity(ExtensionFunctions.Arity(fn) - 1);
+        // Extension-function arity is checked at evaluation time, as Cedar does.
         args.Insert(0, receiver);
         return new ExtensionCallExpr(fn, args);
     }
@@ -670,11 +670,6 @@ internal sealed class PolicyParser : TokenReader
             if (!ExtensionFunctions.TryGetConstructor(fname, out var fn))
             {
                 throw Error(t, $"unknown function '{fname}'");
-            }
-
-            if (args.Count != ExtensionFunctions.Arity(fn))
-            {
-                throw Error(t, $"function {fname} expects {ExtensionFunctions.Arity(fn)} argument(s), got {args.Count}");
             }
 
             return new ExtensionCallExpr(fn, args);

@@ -53,6 +53,12 @@ public static class Validator
             return;
         }
 
+        if (!ActionApplies(p, schema))
+        {
+            errors.Add(new ValidationError(p.Id, "invalidActionApplication", "no action in the policy's scope applies to the principal and resource the scope allows"));
+            return;
+        }
+
         var allFalse = true;
         foreach (var env in envs)
         {
@@ -81,8 +87,47 @@ public static class Validator
 
         if (allFalse)
         {
-            // Cedar reports a policy that can never apply as a warning, not an error.
+            // A policy whose condition is always false is only worth a warning; an unsatisfiable scope was
+            // already reported by the action-application check.
             warnings.Add(new ValidationError(p.Id, "impossiblePolicy", "policy is impossible: it evaluates to false in every request environment"));
+        }
+    }
+
+    // Mirrors Cedar's action-application check: some action in the action scope must apply to a principal type
+    // and a resource type that the principal and resource scopes admit.
+    private static bool ActionApplies(CedarPolicy p, CedarSchema schema)
+    {
+        foreach (var a in schema.Actions.Values)
+        {
+            var inScope = p.Action.Kind switch
+            {
+                ActionScopeKind.Any => true,
+                ActionScopeKind.Eq => a.Uid.Equals(p.Action.Entities[0]),
+                _ => p.Action.Entities.Any(g => schema.IsDescendantAction(a.Uid, g)),
+            };
+            if (inScope && ScopeAdmits(p.Principal, a.PrincipalTypes, schema) && ScopeAdmits(p.Resource, a.ResourceTypes, schema))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool ScopeAdmits(ScopeConstraint s, IReadOnlyList<string> types, CedarSchema schema)
+    {
+        switch (s.Kind)
+        {
+            case ScopeKind.Any:
+                return types.Count > 0;
+            case ScopeKind.Is:
+                return types.Contains(s.EntityType!);
+            case ScopeKind.Eq:
+                return s.Entity is null ? types.Count > 0 : types.Contains(s.Entity.Type);
+            case ScopeKind.In:
+                return s.Entity is null ? types.Count > 0 : types.Any(t => schema.IsDescendantType(t, s.Entity.Type));
+            default:
+                return types.Contains(s.EntityType!) && (s.Entity is null || schema.IsDescendantType(s.EntityType!, s.Entity.Type));
         }
     }
 
