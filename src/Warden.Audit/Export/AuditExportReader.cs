@@ -16,8 +16,12 @@ public static class AuditExportReader
     /// <param name="input">The export stream, positioned at the header.</param>
     /// <param name="keys">Trusted public keys.</param>
     /// <param name="expectedLedgerId">If set, the header must name this ledger.</param>
+    /// <param name="expectedLastSequence">
+    /// If set, events must reach this sequence. A file cut short together with its trailing checkpoints is
+    /// otherwise indistinguishable from a shorter export; pass the sequence of a separately obtained checkpoint.
+    /// </param>
     /// <param name="cancellationToken">Cancels reading.</param>
-    public static async Task<VerificationReport> VerifyAsync(Stream input, AuditPublicKeySet keys, string? expectedLedgerId = null, CancellationToken cancellationToken = default)
+    public static async Task<VerificationReport> VerifyAsync(Stream input, AuditPublicKeySet keys, string? expectedLedgerId = null, long? expectedLastSequence = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(keys);
@@ -31,7 +35,7 @@ public static class AuditExportReader
                 lineNumber++;
                 if (!ProcessLine(line, lineNumber, keys, expectedLedgerId, ref verifier))
                 {
-                    return verifier!.Complete();
+                    return verifier!.Complete(expectedLastSequence);
                 }
             }
 
@@ -47,12 +51,12 @@ public static class AuditExportReader
             if (verifier is null || !ProcessLine(lines.Remainder, lineNumber, keys, expectedLedgerId, ref verifier))
             {
                 verifier ??= MalformedVerifier(keys, "Missing header.");
-                return verifier.Complete();
+                return verifier.Complete(expectedLastSequence);
             }
         }
 
         verifier ??= MalformedVerifier(keys, "Empty export: no header.");
-        return verifier.Complete();
+        return verifier.Complete(expectedLastSequence);
     }
 
     /// <summary>One item of an export, for importing into a store.</summary>

@@ -162,8 +162,12 @@ public sealed class LedgerVerifier
         return Fail(VerificationProblemKind.CheckpointMismatch, to, $"Checkpoint [{checkpoint.FromSequence}, {to}] appears after event {lastSeen}, not directly after the event it covers.");
     }
 
-    /// <summary>Finishes: resolves a trailing gap and checks no checkpoint covers events that are missing.</summary>
-    public VerificationReport Complete()
+    /// <summary>
+    /// Finishes: resolves a trailing gap and checks no checkpoint covers events that are missing. Pass
+    /// <paramref name="expectedLastSequence"/> (e.g. from a separately obtained latest checkpoint or the live chain
+    /// head) to also detect a tail cut off together with its checkpoints.
+    /// </summary>
+    public VerificationReport Complete(long? expectedLastSequence = null)
     {
         if (_problem is null && _gapSequence >= 0)
         {
@@ -174,6 +178,11 @@ public sealed class LedgerVerifier
         {
             var last = _expected - 1;
             Fail(VerificationProblemKind.TruncatedTail, last + 1, $"Events end at {last} but checkpoint [{pending.FromSequence}, {pending.ToSequence}] covers more.");
+        }
+
+        if (_problem is null && expectedLastSequence is { } expected && _expected - 1 < expected)
+        {
+            Fail(VerificationProblemKind.TruncatedTail, _expected, $"Events end at {_expected - 1} but {expected} were expected.");
         }
 
         return new VerificationReport

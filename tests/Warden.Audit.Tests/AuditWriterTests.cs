@@ -1,0 +1,253 @@
+using Warden.Audit.Canonical;
+using Warden.Audit.Signing;
+using Warden.Audit.Storage;
+using Warden.Audit.Verification;
+
+namespace Warden.Audit.Tests;
+
+public sealed class AuditWriterTests : IDisposable
+{
+    private readonly AuditSigningKey _key = AuditSigningKey.Generate();
+    private readonly FakeTimeProvider _time = new();
+
+    public void Dispose() => _key.Dispose();
+
+    [Fact]
+    public async Task Append_AssignsContiguousSequencesAndChainsHashes()
+    {
+        var store = new InMemoryAuditLedgerStore();
+        await using var writer = await AuditWriter.StartAsync(store, TestData.Options(), timeProvider: _time);
+
+        var first = await writer.AppendAsync(TestData.Draft(0));
+        var second = await writer.AppendAsync(TestData.Draft(1));
+
+        first.Sequence.ShouldBe(1);
+        first.PreviousHash.ShouldBe(AuditCanonicalJson.ComputeGenesis(TestData.LedgerId));
+        second.Sequence.ShouldBe(2);
+        second.PreviousHash.ShouldBe(first.Hash);
+        AuditCanonicalJson.ComputeEventHash(second).ShouldBe(second.Hash);
+        first.Timestamp.ShouldBe(_time.GetUtcNow());
+    }
+
+    [Fact]
+    public async Task Append_AcknowledgesOnlyAfterTheBatchIsStored()
+    {
+        var store = new GatedStore();
+        await using var writer = await AuditWriter.StartAsync(store, TestData.Options(), timeProvider: _time);
+
+        var pending = writer.AppendAsync(TestData.Draft(0));
+        await TestData.WaitUntilAsync(() => store.Waiting);
+
+        pending.IsCompleted.ShouldBeFalse();
+        store.Release();
+        (await pending).Sequence.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Append_GroupsConcurrentCallersIntoBatches()
+    {
+        var store = new InMemoryAuditLedgerStore();
+        await using var writer = await AuditWriter.StartAsync(store, TestData.Options() with { MaxBatchSize = 500 }, timeProvider: _time);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 5000).Select(i => writer.AppendAsync(TestData.Draft(i))));
+
+        results.Select(r => r.Sequence).Order().ShouldBe(Enumerable.Range(1, 5000).Select(i => (long)i));
+        store.Count.ShouldBe(5000);
+        store.AppendCalls.ShouldBeLessThan(5000);
+        writer.CommittedCount.ShouldBe(5000);
+    }
+
+    [Fact]
+    public async Task StoreFailure_FailsTheBatchAndDoesNotAdvanceTheHead()
+    {
+        var store = new InMemoryAuditLedgerStore();
+        await using var writer = await AuditWriter.StartAsync(store, TestData.Options(), timeProvider: _time);
+        await writer.AppendAsync(TestData.Draft(0));
+
+        store.FailNextAppends(1, new IOException("disk full"));
+        var failed = await Should.ThrowAsync<IOException>(() => writer.AppendAsync(TestData.Draft(1)));
+        var next = await writer.AppendAsync(TestData.Draft(2));
+
+        failed.Message.ShouldBe("disk full");
+        next.Sequence.ShouldBe(2);
+        writer.LastSequence.ShouldBe(2);
+        (await LedgerVerifier.VerifyStoreAsync(store, TestData.LedgerId, new AuditPublicKeySet([]))).IsIntact.ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task Start_ContinuesAnExistingChain()
+    {
+        var store = new InMemoryAuditLedgerStore();
+        await using (var writer = await AuditWriter.StartAsync(store, TestData.Options(), new AuditKeyring(_key), _time))
+        {
+            await writer.AppendAsync(TestData.Draft(0));
+        }
+
+        await using var restarted = await AuditWriter.StartAsync(store, TestData.Options(), new AuditKeyring(_key), _time);
+        var e = await restarted.AppendAsync(TestData.Draft(1));
+        await restarted.StopAsync();
+
+        e.Sequence.ShouldBe(2);
+        store.Checkpoints.Count.ShouldBe(2);
+        store.Checkpoints[1].FromSequence.ShouldBe(2);
+        (await LedgerVerifier.VerifyStoreAsync(store, TestData.LedgerId, AuditPublicKeySet.From(new AuditKeyring(_key)))).IsIntact.ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task Stop_DrainsQueuedAppendsAndSealsWithACheckpoint()
+    {
+        var store = new InMemoryAuditLedgerStore();
+        var writer = await AuditWriter.StartAsync(store, TestData.Options(checkpointEvery: 0), new AuditKeyring(_key), _time);
+        var appends = Enumerable.Range(0, 300).Select(i => writer.AppendAsync(TestData.Draft(i))).ToList();
+
+        await writer.StopAsync();
+
+        store.Count.ShouldBe(300);
+        (await Task.WhenAll(appends)).Length.ShouldBe(300);
+        store.Checkpoints.Single().ToSequence.ShouldBe(300);
+        await Should.ThrowAsync<InvalidOperationException>(() => writer.AppendAsync(TestData.Draft(1)));
+    }
+
+    [Fact]
+    public async Task Checkpoints_AreWrittenEveryNEvents()
+    {
+        var store = await TestData.LedgerAsync(1000, new AuditKeyring(_key), checkpointEvery: 100);
+
+        // Checkpoints fall on the first batch boundary at or after every 100 events (batches are at most 64).
+        store.Checkpoints.Count.ShouldBeGreaterThanOrEqualTo(6);
+        store.Checkpoints.SkipLast(1).ShouldAllBe(c => c.ToSequence - c.FromSequence + 1 >= 100 && c.ToSequence - c.FromSequence + 1 < 164);
+        store.Checkpoints[0].FromSequence.ShouldBe(1);
+        store.Checkpoints[^1].ToSequence.ShouldBe(1000);
+        for (var i = 1; i < store.Checkpoints.Count; i++)
+        {
+            store.Checkpoints[i].FromSequence.ShouldBe(store.Checkpoints[i - 1].ToSequence + 1);
+            store.Checkpoints[i].PreviousCheckpointHash.ShouldBe(store.Checkpoints[i - 1].ComputeHash());
+        }
+    }
+
+    [Fact]
+    public async Task Checkpoints_AreWrittenOnTheIntervalWhenEventsArrived()
+    {
+        var store = new InMemoryAuditLedgerStore();
+        await using var writer = await AuditWriter.StartAsync(store, TestData.Options(checkpointEvery: 0) with { CheckpointInterval = TimeSpan.FromSeconds(30) }, new AuditKeyring(_key), _time);
+        await writer.AppendAsync(TestData.Draft(0));
+
+        _time.Advance(TimeSpan.FromSeconds(31));
+        await TestData.WaitUntilAsync(() => store.Checkpoints.Count == 1);
+
+        store.Checkpoints[0].ToSequence.ShouldBe(1);
+        store.Checkpoints[0].KeyId.ShouldBe(_key.KeyId);
+        store.Checkpoints[0].Timestamp.ShouldBe(_time.GetUtcNow());
+    }
+
+    [Fact]
+    public async Task CheckpointAsync_ReturnsNullWhenNothingIsNew()
+    {
+        var store = new InMemoryAuditLedgerStore();
+        await using var writer = await AuditWriter.StartAsync(store, TestData.Options(checkpointEvery: 0), new AuditKeyring(_key), _time);
+
+        (await writer.CheckpointAsync()).ShouldBeNull();
+        await writer.AppendAsync(TestData.Draft(0));
+        var checkpoint = await writer.CheckpointAsync();
+
+        checkpoint.ShouldNotBeNull().ToSequence.ShouldBe(1);
+        _key.PublicKey.Verify(AuditCanonicalJson.EncodeCheckpoint(checkpoint), checkpoint.Signature.Span).ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task Ledger_VerifiesAcrossKeyRotation()
+    {
+        using var next = AuditSigningKey.Generate();
+        var store = new InMemoryAuditLedgerStore();
+        var keyring = new AuditKeyring(_key);
+        await using (var writer = await AuditWriter.StartAsync(store, TestData.Options(), keyring, _time))
+        {
+            await writer.AppendAsync(TestData.Draft(0));
+        }
+
+        var rotated = keyring.Rotate(next);
+        await using (var writer = await AuditWriter.StartAsync(store, TestData.Options(), rotated, _time))
+        {
+            await writer.AppendAsync(TestData.Draft(1));
+        }
+
+        store.Checkpoints.Select(c => c.KeyId).ShouldBe([_key.KeyId, next.KeyId]);
+        (await LedgerVerifier.VerifyStoreAsync(store, TestData.LedgerId, AuditPublicKeySet.From(rotated))).IsIntact.ShouldBeTrue();
+        var onlyNew = await LedgerVerifier.VerifyStoreAsync(store, TestData.LedgerId, new AuditPublicKeySet([next.PublicKey]));
+        onlyNew.Problem.ShouldNotBeNull().Kind.ShouldBe(VerificationProblemKind.UnknownSigningKey);
+    }
+
+    [Fact]
+    public async Task Time_NeverGoesBackwardsAcrossBatches()
+    {
+        var store = new InMemoryAuditLedgerStore();
+        await using var writer = await AuditWriter.StartAsync(store, TestData.Options(), timeProvider: _time);
+        var first = await writer.AppendAsync(TestData.Draft(0));
+
+        _time.SetUtcNow(_time.GetUtcNow().AddMinutes(-5));
+        var second = await writer.AppendAsync(TestData.Draft(1));
+
+        second.Timestamp.ShouldBe(first.Timestamp);
+    }
+
+    [Theory]
+    [InlineData("Auth.Login")]
+    [InlineData("auth..login")]
+    [InlineData("")]
+    public async Task Append_RejectsBadActionNames(string action)
+    {
+        await using var writer = await AuditWriter.StartAsync(new InMemoryAuditLedgerStore(), TestData.Options(), timeProvider: _time);
+
+        await Should.ThrowAsync<ArgumentException>(() => writer.AppendAsync(TestData.Draft(0) with { Action = action }));
+    }
+
+    [Fact]
+    public async Task Append_RejectsNonObjectDetailsAndBadTraceIds()
+    {
+        await using var writer = await AuditWriter.StartAsync(new InMemoryAuditLedgerStore(), TestData.Options(), timeProvider: _time);
+
+        await Should.ThrowAsync<ArgumentException>(() => writer.AppendAsync(TestData.Draft(0) with { Details = TestData.Json("[1]") }));
+        await Should.ThrowAsync<ArgumentException>(() => writer.AppendAsync(TestData.Draft(0) with { TraceId = "00000000000000000000000000000000" }));
+        await Should.ThrowAsync<ArgumentException>(() => writer.AppendAsync(TestData.Draft(0) with { SpanId = "XYZ" }));
+    }
+
+    [Fact]
+    public async Task Append_StoresCanonicalDetails()
+    {
+        var store = new InMemoryAuditLedgerStore();
+        await using var writer = await AuditWriter.StartAsync(store, TestData.Options(), timeProvider: _time);
+
+        var e = await writer.AppendAsync(TestData.Draft(0, """{ "b": 1.0, "a": 2 }"""));
+
+        e.Details!.Value.GetRawText().ShouldBe("""{"a":2,"b":1}""");
+    }
+
+    /// <summary>A store whose appends block until released, to observe acknowledgement timing.</summary>
+    private sealed class GatedStore : IAuditLedgerStore
+    {
+        private readonly InMemoryAuditLedgerStore _inner = new();
+        private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private volatile bool _waiting;
+
+        public bool Waiting => _waiting;
+
+        public void Release() => _gate.TrySetResult();
+
+        public ValueTask<AuditChainHead?> GetHeadAsync(CancellationToken cancellationToken = default) => _inner.GetHeadAsync(cancellationToken);
+
+        public async ValueTask AppendAsync(IReadOnlyList<AuditEvent> events, CancellationToken cancellationToken = default)
+        {
+            _waiting = true;
+            await _gate.Task;
+            await _inner.AppendAsync(events, cancellationToken);
+        }
+
+        public IAsyncEnumerable<AuditEvent> ReadEventsAsync(long fromSequence, long toSequence, CancellationToken cancellationToken = default) => _inner.ReadEventsAsync(fromSequence, toSequence, cancellationToken);
+
+        public ValueTask AppendCheckpointAsync(AuditCheckpoint checkpoint, CancellationToken cancellationToken = default) => _inner.AppendCheckpointAsync(checkpoint, cancellationToken);
+
+        public ValueTask<AuditCheckpoint?> GetLastCheckpointAsync(CancellationToken cancellationToken = default) => _inner.GetLastCheckpointAsync(cancellationToken);
+
+        public IAsyncEnumerable<AuditCheckpoint> ReadCheckpointsAsync(long fromSequence, long toSequence, CancellationToken cancellationToken = default) => _inner.ReadCheckpointsAsync(fromSequence, toSequence, cancellationToken);
+    }
+}
