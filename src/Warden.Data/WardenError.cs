@@ -31,6 +31,9 @@ public sealed class WardenException(WardenErrorKind kind, string message) : Exce
     /// <summary>What went wrong, for mapping to a status and problem type.</summary>
     public WardenErrorKind Kind { get; } = kind;
 
+    /// <summary>For <see cref="WardenErrorKind.RateLimited"/>: how long the caller should wait (the Retry-After header).</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     /// <summary>404 for an entity, worded the same whether it is missing or hidden.</summary>
     public static WardenException NotFound(string what, string name) => new(WardenErrorKind.NotFound, $"{what} '{name}' was not found.");
 

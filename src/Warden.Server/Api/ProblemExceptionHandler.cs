@@ -19,6 +19,12 @@ public sealed partial class ProblemExceptionHandler(ILogger<ProblemExceptionHand
         switch (exception)
         {
             case WardenException e:
+                // Set here, not where the exception was thrown: the exception-handler middleware clears headers first.
+                if (e.RetryAfter is { } wait)
+                {
+                    context.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
+
                 await Problems.WriteAsync(context, e.Kind, e.Message).ConfigureAwait(false);
                 return true;
             case BadHttpRequestException e when e.StatusCode == StatusCodes.Status413PayloadTooLarge:

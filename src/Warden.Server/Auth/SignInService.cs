@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Warden.Data;
 using Warden.Data.Identity;
@@ -17,7 +16,7 @@ public sealed class SignInService(UserStore users, TokenStore tokens, WebSession
         }
 
         var key = LoginThrottle.Key(userName.Trim(), context.Connection.RemoteIpAddress?.ToString());
-        RequireNotThrottled(context, key);
+        RequireNotThrottled(key);
         var actor = await users.VerifyPasswordAsync(userName.Trim(), password, context.RequestAborted).ConfigureAwait(false);
         if (actor is null)
         {
@@ -34,7 +33,7 @@ public sealed class SignInService(UserStore users, TokenStore tokens, WebSession
     public async Task<Actor> SignInWithTokenAsync(HttpContext context, string? token)
     {
         var key = LoginThrottle.Key("(token)", context.Connection.RemoteIpAddress?.ToString());
-        RequireNotThrottled(context, key);
+        RequireNotThrottled(key);
         var result = await tokens.AuthenticateAsync(token?.Trim() ?? string.Empty, context.RequestAborted).ConfigureAwait(false);
         if (result.Actor is null)
         {
@@ -58,13 +57,12 @@ public sealed class SignInService(UserStore users, TokenStore tokens, WebSession
         context.Response.Cookies.Delete(WardenAuthenticationHandler.CookieName);
     }
 
-    private void RequireNotThrottled(HttpContext context, string key)
+    private void RequireNotThrottled(string key)
     {
         if (throttle.RetryAfter(key) is { } wait)
         {
             var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
-            context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            throw new WardenException(WardenErrorKind.RateLimited, $"Too many failed sign-ins. Try again in {seconds} seconds.");
+            throw new WardenException(WardenErrorKind.RateLimited, $"Too many failed sign-ins. Try again in {seconds} seconds.") { RetryAfter = TimeSpan.FromSeconds(seconds) };
         }
     }
 

@@ -1,0 +1,90 @@
+using Microsoft.Playwright;
+using Warden.Client.Contracts;
+
+namespace Warden.IntegrationTests;
+
+/// <summary>The web UI in Debian's Chromium: sign in, create a team and a token, see them listed.</summary>
+public sealed class BrowserTests
+{
+    private static readonly string[] ChromiumArgs =
+        ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"];
+
+    internal static async Task<IBrowser> LaunchAsync(IPlaywright playwright) =>
+        await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = "/usr/bin/chromium", Headless = true, Args = ChromiumArgs });
+
+    [Fact]
+    public async Task SignIn_CreateTeamAndToken_SeeThemListed()
+    {
+        await using var server = await TestServer.StartAsync("sqlite");
+        using (var admin = server.Client())
+        {
+            await admin.CreateUserAsync("default", new CreateUserRequest("ada", "Ada Lovelace", Role: "admin", Password: "analytical engine"));
+        }
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { BaseURL = server.BaseAddress.ToString() });
+
+        // Unauthenticated pages send the browser to sign-in and back afterwards.
+        await page.GotoAsync("o/default/teams");
+        page.Url.ShouldContain("/login?returnUrl=");
+        await page.GetByTestId("login-user").FillAsync("ada");
+        await page.GetByTestId("login-password").FillAsync("wrong password!");
+        await page.GetByTestId("login-submit").ClickAsync();
+        (await page.Locator(".banner.error").InnerTextAsync()).ShouldContain("user name or password is wrong");
+        await page.GetByTestId("login-user").FillAsync("ada");
+        await page.GetByTestId("login-password").FillAsync("analytical engine");
+        await page.GetByTestId("login-submit").ClickAsync();
+        await page.WaitForURLAsync("**/o/default/teams");
+        (await page.GetByTestId("signed-in-as").InnerTextAsync()).ShouldBe("ada");
+
+        await page.GetByTestId("team-name").FillAsync("platform");
+        await page.GetByTestId("team-create").ClickAsync();
+        await page.GetByTestId("team-name").FillAsync("Bad Name");
+        await page.GetByTestId("team-create").ClickAsync();
+        (await page.Locator(".banner.error").InnerTextAsync()).ShouldContain("Invalid team name");
+        (await page.GetByTestId("teams").InnerTextAsync()).ShouldContain("platform");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "API tokens" }).ClickAsync();
+        await page.GetByTestId("token-name").FillAsync("laptop");
+        await page.GetByTestId("token-create").ClickAsync();
+        var secret = (await page.GetByTestId("new-token").InnerTextAsync()).Trim();
+        secret.ShouldStartWith("wdn_");
+        (await page.GetByTestId("tokens").InnerTextAsync()).ShouldContain("laptop");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "ui-tokens.png"), FullPage = true });
+
+        // The token the page showed is real, and the team the page created is in the API too.
+        using var asAda = server.Client(secret);
+        (await asAda.GetMeAsync()).Name.ShouldBe("ada");
+        (await asAda.ListTeamsAsync("default")).Select(t => t.Name).ShouldBe(["platform"]);
+
+        // Revoke from the page; the token stops working.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Revoke" }).First.ClickAsync();
+        (await page.GetByTestId("tokens").InnerTextAsync()).ShouldContain("revoked");
+        (await Should.ThrowAsync<Warden.Client.WardenApiException>(asAda.GetMeAsync())).Status.ShouldBe(401);
+    }
+
+    [Fact]
+    public async Task Forms_WithoutTheAntiforgeryToken_AreRejected()
+    {
+        await using var server = await TestServer.StartAsync("sqlite");
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { BaseURL = server.BaseAddress.ToString() });
+        await page.GotoAsync("login");
+        await page.Locator("details.alt summary").ClickAsync();
+        await page.GetByTestId("login-token").FillAsync(server.AdminToken);
+        await page.GetByTestId("login-token-submit").ClickAsync();
+        await page.WaitForURLAsync("**/o/default");
+
+        // A cross-site form post carries the session cookie at most, never a valid antiforgery token.
+        var forged = await page.APIRequest.PostAsync("o/default/teams", new APIRequestContextOptions
+        {
+            Form = page.APIRequest.CreateFormData().Set("_handler", "create-team").Set("Form.Name", "forged"),
+        });
+
+        forged.Status.ShouldBe(400);
+        using var admin = server.Client();
+        (await admin.ListTeamsAsync("default")).ShouldBeEmpty();
+    }
+}
