@@ -4,7 +4,7 @@ using Warden.Policy.Values;
 namespace Warden.Policy.Ast;
 
 /// <summary>Short-circuiting <c>&amp;&amp;</c>.</summary>
-public sealed class AndExpr(Expr left, Expr right) : Expr
+public sealed class AndExpr(Expr left, Expr right) : Expr(1 + Math.Max(left.Depth, right.Depth))
 {
     /// <summary>Left operand.</summary>
     public Expr Left { get; } = left;

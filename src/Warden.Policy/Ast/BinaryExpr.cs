@@ -4,7 +4,7 @@ using Warden.Policy.Values;
 namespace Warden.Policy.Ast;
 
 /// <summary>A binary operation; both operands are always evaluated, left first.</summary>
-public sealed class BinaryExpr(BinaryOp op, Expr left, Expr right) : Expr
+public sealed class BinaryExpr(BinaryOp op, Expr left, Expr right) : Expr(1 + Math.Max(left.Depth, right.Depth))
 {
     /// <summary>The operator.</summary>
     public BinaryOp Op { get; } = op;

@@ -9,6 +9,15 @@ namespace Warden.Policy.Ast;
 /// </summary>
 public abstract class Expr
 {
+    /// <summary>Creates a node of the given nesting depth.</summary>
+    protected Expr(int depth) => Depth = depth;
+
+    /// <summary>Nesting depth of this tree (a leaf has depth 1); parsers bound it to keep recursion safe.</summary>
+    public int Depth { get; }
+
+    /// <summary>Parses a standalone Cedar expression. Throws <see cref="Parsing.ParseException"/> on malformed input.</summary>
+    public static Expr Parse(string text) => Parsing.PolicyParser.ParseExpression(text);
+
     /// <summary>Evaluates the expression; throws <see cref="EvaluationException"/> on Cedar evaluation errors.</summary>
     public abstract Value Evaluate(EvaluationContext ctx);
 

@@ -12,6 +12,7 @@ public sealed class ExtensionCallExpr : Expr
 
     /// <summary>Creates a call.</summary>
     public ExtensionCallExpr(ExtensionFunction function, IReadOnlyList<Expr> arguments)
+        : base(1 + (arguments.Count == 0 ? 0 : arguments.Max(a => a.Depth)))
     {
         Function = function;
         Arguments = arguments;

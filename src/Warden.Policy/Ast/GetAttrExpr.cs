@@ -4,7 +4,7 @@ using Warden.Policy.Values;
 namespace Warden.Policy.Ast;
 
 /// <summary><c>e.attr</c> or <c>e["attr"]</c>.</summary>
-public sealed class GetAttrExpr(Expr target, string attribute) : Expr
+public sealed class GetAttrExpr(Expr target, string attribute) : Expr(1 + target.Depth)
 {
     /// <summary>The record or entity read.</summary>
     public Expr Target { get; } = target;

@@ -4,7 +4,7 @@ using Warden.Policy.Values;
 namespace Warden.Policy.Ast;
 
 /// <summary><c>e has attr</c>. False for entities missing from the entity data.</summary>
-public sealed class HasAttrExpr(Expr target, string attribute) : Expr
+public sealed class HasAttrExpr(Expr target, string attribute) : Expr(1 + target.Depth)
 {
     /// <summary>The record or entity tested.</summary>
     public Expr Target { get; } = target;

@@ -4,7 +4,7 @@ using Warden.Policy.Values;
 namespace Warden.Policy.Ast;
 
 /// <summary><c>if c then a else b</c>.</summary>
-public sealed class IfExpr(Expr condition, Expr then, Expr otherwise) : Expr
+public sealed class IfExpr(Expr condition, Expr then, Expr otherwise) : Expr(1 + Math.Max(condition.Depth, Math.Max(then.Depth, otherwise.Depth)))
 {
     /// <summary>The condition.</summary>
     public Expr Condition { get; } = condition;

@@ -4,7 +4,7 @@ using Warden.Policy.Values;
 namespace Warden.Policy.Ast;
 
 /// <summary><c>e is Ns::Type</c>.</summary>
-public sealed class IsExpr(Expr target, string entityType) : Expr
+public sealed class IsExpr(Expr target, string entityType) : Expr(1 + target.Depth)
 {
     /// <summary>The entity tested.</summary>
     public Expr Target { get; } = target;

@@ -6,7 +6,7 @@ using Warden.Policy.Values;
 namespace Warden.Policy.Ast;
 
 /// <summary><c>e like "pat*tern"</c>.</summary>
-public sealed class LikeExpr(Expr target, IReadOnlyList<PatternElement> pattern) : Expr
+public sealed class LikeExpr(Expr target, IReadOnlyList<PatternElement> pattern) : Expr(1 + target.Depth)
 {
     /// <summary>The string tested.</summary>
     public Expr Target { get; } = target;

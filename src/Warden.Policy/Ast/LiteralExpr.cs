@@ -4,7 +4,7 @@ using Warden.Policy.Values;
 namespace Warden.Policy.Ast;
 
 /// <summary>A literal value: boolean, integer, string or entity uid.</summary>
-public sealed class LiteralExpr(Value value) : Expr
+public sealed class LiteralExpr(Value value) : Expr(1)
 {
     /// <summary>The literal value.</summary>
     public Value Value { get; } = value;

@@ -4,7 +4,7 @@ using Warden.Policy.Values;
 namespace Warden.Policy.Ast;
 
 /// <summary>A record literal <c>{a: 1, "b": 2}</c>.</summary>
-public sealed class RecordExpr(IReadOnlyList<KeyValuePair<string, Expr>> fields) : Expr
+public sealed class RecordExpr(IReadOnlyList<KeyValuePair<string, Expr>> fields) : Expr(1 + (fields.Count == 0 ? 0 : fields.Max(f => f.Value.Depth)))
 {
     /// <summary>The fields in source order (keys are distinct).</summary>
     public IReadOnlyList<KeyValuePair<string, Expr>> Fields { get; } = fields;

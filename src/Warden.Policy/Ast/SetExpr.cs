@@ -4,7 +4,7 @@ using Warden.Policy.Values;
 namespace Warden.Policy.Ast;
 
 /// <summary>A set literal <c>[a, b]</c>.</summary>
-public sealed class SetExpr(IReadOnlyList<Expr> elements) : Expr
+public sealed class SetExpr(IReadOnlyList<Expr> elements) : Expr(1 + (elements.Count == 0 ? 0 : elements.Max(e => e.Depth)))
 {
     /// <summary>The element expressions.</summary>
     public IReadOnlyList<Expr> Elements { get; } = elements;

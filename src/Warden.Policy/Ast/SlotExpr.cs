@@ -4,7 +4,7 @@ using Warden.Policy.Values;
 namespace Warden.Policy.Ast;
 
 /// <summary>A template slot; only valid in an unlinked template, so evaluating it is an error.</summary>
-public sealed class SlotExpr(SlotKind slot) : Expr
+public sealed class SlotExpr(SlotKind slot) : Expr(1)
 {
     /// <summary>Which slot.</summary>
     public SlotKind Slot { get; } = slot;

@@ -4,7 +4,7 @@ using Warden.Policy.Values;
 namespace Warden.Policy.Ast;
 
 /// <summary>A unary operation.</summary>
-public sealed class UnaryExpr(UnaryOp op, Expr operand) : Expr
+public sealed class UnaryExpr(UnaryOp op, Expr operand) : Expr(1 + operand.Depth)
 {
     /// <summary>The operator.</summary>
     public UnaryOp Op { get; } = op;

@@ -4,7 +4,7 @@ using Warden.Policy.Values;
 namespace Warden.Policy.Ast;
 
 /// <summary>A request variable reference.</summary>
-public sealed class VariableExpr(Variable variable) : Expr
+public sealed class VariableExpr(Variable variable) : Expr(1)
 {
     /// <summary>Which variable.</summary>
     public Variable Variable { get; } = variable;

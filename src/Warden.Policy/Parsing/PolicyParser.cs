@@ -11,8 +11,10 @@ namespace Warden.Policy.Parsing;
 /// </summary>
 internal sealed class PolicyParser : TokenReader
 {
-    // Guards against stack overflow on deeply nested input; well beyond any real policy.
+    // Guards against stack overflow on deeply nested input (in the parser, evaluator and validator);
+    // far beyond any real policy.
     private const int MaxDepth = 200;
+    private const int MaxTreeDepth = 400;
     private int _depth;
 
     private PolicyParser(string text)
@@ -243,6 +245,8 @@ internal sealed class PolicyParser : TokenReader
         }
     }
 
+    private Expr Bounded(Expr e) => e.Depth > MaxTreeDepth ? throw Error("expression nested too deeply") : e;
+
     private Expr ParseExpr()
     {
         Enter();
@@ -255,10 +259,10 @@ internal sealed class PolicyParser : TokenReader
                 var t = ParseExpr();
                 ExpectKeyword("else");
                 var e = ParseExpr();
-                return new IfExpr(c, t, e);
+                return Bounded(new IfExpr(c, t, e));
             }
 
-            return ParseOr();
+            return Bounded(ParseOr());
         }
         finally
         {
@@ -271,7 +275,7 @@ internal sealed class PolicyParser : TokenReader
         var left = ParseAnd();
         while (Accept(TokenKind.Or))
         {
-            left = new OrExpr(left, ParseAnd());
+            left = Bounded(new OrExpr(left, ParseAnd()));
         }
 
         return left;
@@ -282,7 +286,7 @@ internal sealed class PolicyParser : TokenReader
         var left = ParseRelation();
         while (Accept(TokenKind.And))
         {
-            left = new AndExpr(left, ParseRelation());
+            left = Bounded(new AndExpr(left, ParseRelation()));
         }
 
         return left;
@@ -362,7 +366,7 @@ internal sealed class PolicyParser : TokenReader
         {
             Advance();
             var name = Advance().Text;
-            result = new AndExpr(result, new HasAttrExpr(path, name));
+            result = Bounded(new AndExpr(result, new HasAttrExpr(path, name)));
             path = new GetAttrExpr(path, name);
         }
 
@@ -376,11 +380,11 @@ internal sealed class PolicyParser : TokenReader
         {
             if (Accept(TokenKind.Plus))
             {
-                left = new BinaryExpr(BinaryOp.Add, left, ParseMul());
+                left = Bounded(new BinaryExpr(BinaryOp.Add, left, ParseMul()));
             }
             else if (Accept(TokenKind.Minus))
             {
-                left = new BinaryExpr(BinaryOp.Sub, left, ParseMul());
+                left = Bounded(new BinaryExpr(BinaryOp.Sub, left, ParseMul()));
             }
             else
             {
@@ -394,7 +398,7 @@ internal sealed class PolicyParser : TokenReader
         var left = ParseUnary();
         while (Accept(TokenKind.Star))
         {
-            left = new BinaryExpr(BinaryOp.Mul, left, ParseUnary());
+            left = Bounded(new BinaryExpr(BinaryOp.Mul, left, ParseUnary()));
         }
 
         return left;
@@ -428,7 +432,7 @@ internal sealed class PolicyParser : TokenReader
 
         for (var i = ops.Count - 1; i >= 0; i--)
         {
-            operand = new UnaryExpr(ops[i] == TokenKind.Bang ? UnaryOp.Not : UnaryOp.Negate, operand);
+            operand = Bounded(new UnaryExpr(ops[i] == TokenKind.Bang ? UnaryOp.Not : UnaryOp.Negate, operand));
         }
 
         return operand;
@@ -440,6 +444,7 @@ internal sealed class PolicyParser : TokenReader
     {
         while (true)
         {
+            Bounded(e);
             if (Accept(TokenKind.Dot))
             {
                 var name = Expect(TokenKind.Identifier, "attribute or method name");
