@@ -142,7 +142,8 @@ public sealed class AuditWriter : IAsyncDisposable
     /// <exception cref="Exception">Whatever the store threw when writing the batch.</exception>
     public async Task<AuditEvent> AppendAsync(AuditEventDraft draft, CancellationToken cancellationToken = default)
     {
-        var request = new WriterRequest(Prepare(draft), null);
+        var prepared = Prepare(draft, out var tail);
+        var request = new WriterRequest(prepared, null) { Tail = tail };
         try
         {
             await _channel.Writer.WriteAsync(request, cancellationToken).ConfigureAwait(false);
@@ -192,18 +193,21 @@ public sealed class AuditWriter : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
 
-    /// <summary>Validation, redaction and canonicalisation of details: caller-thread work.</summary>
-    private AuditEventDraft Prepare(AuditEventDraft draft)
+    /// <summary>
+    /// Caller-thread work: validation, redaction, canonicalising details, and encoding everything in the event
+    /// except sequence and time (<paramref name="tail"/>), so the loop only stitches, hashes and writes.
+    /// </summary>
+    private AuditEventDraft Prepare(AuditEventDraft draft, out byte[] tail)
     {
         AuditDraftValidator.Validate(draft);
         var redacted = _redactor.Redact(draft);
-        if (redacted.Details is { } details)
+        var buffer = CanonicalBuffer.Rent();
+        try
         {
-            // Store exactly what is hashed: canonical details (sorted keys, normalised numbers), detached from
-            // the caller's JsonDocument, which the caller may dispose.
-            var buffer = CanonicalBuffer.Rent();
-            try
+            if (redacted.Details is { } details)
             {
+                // Store exactly what is hashed: canonical details (sorted keys, normalised numbers), detached from
+                // the caller's JsonDocument, which the caller may dispose.
                 try
                 {
                     buffer.Json(details);
@@ -215,11 +219,15 @@ public sealed class AuditWriter : IAsyncDisposable
 
                 using var document = JsonDocument.Parse(buffer.WrittenMemory);
                 redacted = redacted with { Details = document.RootElement.Clone() };
+                buffer.Clear();
             }
-            finally
-            {
-                CanonicalBuffer.Return(buffer);
-            }
+
+            AuditCanonicalJson.WriteEventTail(redacted, buffer);
+            tail = buffer.WrittenSpan.ToArray();
+        }
+        finally
+        {
+            CanonicalBuffer.Return(buffer);
         }
 
         return redacted;
@@ -331,7 +339,8 @@ public sealed class AuditWriter : IAsyncDisposable
                 sequence++;
                 buffer.Clear();
                 previous.WriteTo(buffer.Reserve(AuditHash.Size));
-                AuditCanonicalJson.WriteEvent(sequence, timestamp, draft, buffer);
+                AuditCanonicalJson.WriteEventHead(sequence, timestamp, buffer);
+                buffer.Raw(batch[i].Tail);
                 var hash = AuditHash.Compute(buffer.WrittenSpan);
                 events[i] = new AuditEvent
                 {
@@ -431,5 +440,8 @@ public sealed class AuditWriter : IAsyncDisposable
         public AuditEventDraft? Draft { get; } = draft;
 
         public TaskCompletionSource<AuditCheckpoint?>? CheckpointWaiter { get; } = checkpointWaiter;
+
+        /// <summary>Canonical bytes after the time field, encoded on the caller's thread.</summary>
+        public byte[] Tail { get; init; } = [];
     }
 }

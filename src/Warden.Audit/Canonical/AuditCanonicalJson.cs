@@ -164,9 +164,21 @@ public static class AuditCanonicalJson
         WriteEvent(e.Sequence, e.Timestamp, e.OrgId, e.Actor, e.OnBehalfOf, e.Source, e.Action, e.Resource, e.Policy, e.Outcome, e.Details, e.Cost, e.TraceId, e.SpanId, b);
     }
 
-    /// <summary>Encodes a draft as if it were the event with this sequence and time (lets the writer hash before allocating the event).</summary>
-    internal static void WriteEvent(long sequence, DateTimeOffset timestamp, AuditEventDraft d, CanonicalBuffer b) =>
-        WriteEvent(sequence, timestamp, d.OrgId, d.Actor, d.OnBehalfOf, d.Source, d.Action, d.Resource, d.Policy, d.Outcome, d.Details, d.Cost, d.TraceId, d.SpanId, b);
+    /// <summary>
+    /// The part of the encoding that depends on the ledger's sequence and time: <c>{"v":1,"seq":N,"time":T</c>.
+    /// Followed by <see cref="WriteEventTail"/> it gives the full canonical event.
+    /// </summary>
+    internal static void WriteEventHead(long sequence, DateTimeOffset timestamp, CanonicalBuffer b)
+    {
+        b.Raw("{\"v\":1,\"seq\":"u8);
+        b.Int64(sequence);
+        b.Raw(",\"time\":"u8);
+        b.Time(timestamp);
+    }
+
+    /// <summary>Everything after the time (<c>,"org":...}</c>): can be encoded before a sequence is assigned.</summary>
+    internal static void WriteEventTail(AuditEventDraft d, CanonicalBuffer b) =>
+        WriteEventTail(d.OrgId, d.Actor, d.OnBehalfOf, d.Source, d.Action, d.Resource, d.Policy, d.Outcome, d.Details, d.Cost, d.TraceId, d.SpanId, b);
 
     private static void WriteEvent(
         long sequence,
@@ -185,10 +197,25 @@ public static class AuditCanonicalJson
         string? spanIdValue,
         CanonicalBuffer b)
     {
-        b.Raw("{\"v\":1,\"seq\":"u8);
-        b.Int64(sequence);
-        b.Raw(",\"time\":"u8);
-        b.Time(timestamp);
+        WriteEventHead(sequence, timestamp, b);
+        WriteEventTail(orgId, actor, onBehalfOf, source, action, resourceValue, policyValue, outcome, detailsValue, costValue, traceIdValue, spanIdValue, b);
+    }
+
+    private static void WriteEventTail(
+        string orgId,
+        AuditActor actor,
+        string? onBehalfOf,
+        AuditSource source,
+        string action,
+        AuditResource? resourceValue,
+        PolicyDecision? policyValue,
+        AuditOutcome outcome,
+        System.Text.Json.JsonElement? detailsValue,
+        AuditCost? costValue,
+        string? traceIdValue,
+        string? spanIdValue,
+        CanonicalBuffer b)
+    {
         b.Raw(",\"org\":"u8);
         b.String(orgId);
         b.Raw(",\"actor\":{\"kind\":"u8);

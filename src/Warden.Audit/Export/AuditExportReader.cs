@@ -28,12 +28,33 @@ public static class AuditExportReader
         var lines = new LineReader(input);
         LedgerVerifier? verifier = null;
         long lineNumber = 0;
+        var block = new List<(int Start, int Length)>();
+        var hashes = Array.Empty<AuditHash>();
         while (true)
         {
-            while (lines.TryReadLine(out var line))
+            // Collect every complete line in the buffer, hash the event lines in parallel, then check in order.
+            block.Clear();
+            while (lines.TryReadLine(out var start, out var length))
+            {
+                block.Add((start, length));
+            }
+
+            if (hashes.Length < block.Count)
+            {
+                hashes = new AuditHash[block.Count];
+            }
+
+            var buffer = lines.Buffer;
+            LedgerVerifier.ParallelHash(block.Count, i => HashEventLine(buffer.AsSpan(block[i].Start, block[i].Length)), hashes);
+            for (var i = 0; i < block.Count; i++)
             {
                 lineNumber++;
-                if (!ProcessLine(line, lineNumber, keys, expectedLedgerId, ref verifier))
+                var line = buffer.AsSpan(block[i].Start, block[i].Length);
+                var ok = verifier is not null && !hashes[i].IsZero
+                    && AuditExportFormat.TryParseEventLine(line, out var sequence, out var previous, out var hash, out _)
+                    ? verifier.AddHashedEvent(sequence, previous, hash, hashes[i])
+                    : ProcessLine(line, lineNumber, keys, expectedLedgerId, ref verifier);
+                if (!ok)
                 {
                     return verifier!.Complete(expectedLastSequence);
                 }
@@ -58,6 +79,12 @@ public static class AuditExportReader
         verifier ??= MalformedVerifier(keys, "Empty export: no header.");
         return verifier.Complete(expectedLastSequence);
     }
+
+    /// <summary>Recomputed hash of an event line's canonical bytes, or zero when it is not an event line.</summary>
+    private static AuditHash HashEventLine(ReadOnlySpan<byte> line) =>
+        AuditExportFormat.TryParseEventLine(line, out _, out var previous, out _, out var canonical)
+            ? AuditCanonicalJson.ComputeEventHash(previous, canonical)
+            : AuditHash.Zero;
 
     /// <summary>One item of an export, for importing into a store.</summary>
     public abstract record Item;

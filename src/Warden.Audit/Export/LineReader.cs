@@ -11,6 +11,27 @@ internal sealed class LineReader(Stream stream, int initialSize = 1 << 20)
     /// <summary>Bytes consumed from the stream before the current buffer position (for offsets).</summary>
     public long Position { get; private set; }
 
+    /// <summary>The backing buffer; line offsets from <see cref="TryReadLine(out int, out int)"/> are valid until the next fill.</summary>
+    public byte[] Buffer => _buffer;
+
+    public bool TryReadLine(out int start, out int length)
+    {
+        var available = _buffer.AsSpan(_start, _end - _start);
+        var newline = available.IndexOf((byte)'\n');
+        if (newline < 0)
+        {
+            start = 0;
+            length = 0;
+            return false;
+        }
+
+        start = _start;
+        length = newline;
+        _start += newline + 1;
+        Position += newline + 1;
+        return true;
+    }
+
     public bool TryReadLine(out ReadOnlySpan<byte> line)
     {
         var available = _buffer.AsSpan(_start, _end - _start);
@@ -40,7 +61,7 @@ internal sealed class LineReader(Stream stream, int initialSize = 1 << 20)
 
         if (_start > 0)
         {
-            Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+            System.Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
             _end -= _start;
             _start = 0;
         }

@@ -26,7 +26,10 @@ public sealed class AuditRedactor
         "api key", "private key", "access key", "secret key", "session key", "signing key", "encryption key", "auth key",
     };
 
+    private const int MaxCachedKeys = 4096;
+
     private readonly (string Kind, Regex Regex)[] _extra;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _keyCache = new(StringComparer.Ordinal);
     private readonly HashSet<string> _extraKeys;
 
     /// <summary>A redactor with the built-in rules plus <paramref name="options"/>.</summary>
@@ -47,13 +50,12 @@ public sealed class AuditRedactor
     {
         ArgumentNullException.ThrowIfNull(value);
 
-        // Shortest built-in secret is well over 8 characters; skip regex work for short ids and enums.
-        if (value.Length < 8 && _extra.Length == 0)
+        var result = value;
+        if (value.Length >= 8 && ContainsTrigger(value))
         {
-            return value;
+            result = BuiltInPatterns.Secrets().Replace(value, ReplaceBuiltIn);
         }
 
-        var result = BuiltInPatterns.Secrets().Replace(value, ReplaceBuiltIn);
         foreach (var (kind, regex) in _extra)
         {
             var marker = Marker(kind);
@@ -73,7 +75,20 @@ public sealed class AuditRedactor
             return true;
         }
 
-        return IsSensitiveKeyName(key, out kind);
+        // Detail keys repeat endlessly (gen_ai.usage.input_tokens, ...): remember the verdict. "" means not sensitive.
+        if (_keyCache.TryGetValue(key, out var cached))
+        {
+            kind = cached;
+            return cached.Length > 0;
+        }
+
+        var sensitive = IsSensitiveKeyName(key, out kind);
+        if (_keyCache.Count < MaxCachedKeys)
+        {
+            _keyCache.TryAdd(key, sensitive ? kind : "");
+        }
+
+        return sensitive;
     }
 
     /// <summary>Redacts string values (recursively) and the values of sensitive keys; returns the input when clean.</summary>
@@ -98,27 +113,35 @@ public sealed class AuditRedactor
     public AuditEventDraft Redact(AuditEventDraft draft)
     {
         ArgumentNullException.ThrowIfNull(draft);
-        var actor = draft.Actor with
+
+        // Allocate new records only when something changed: the common case is a clean draft.
+        var actorId = Redact(draft.Actor.Id);
+        var display = RedactOptional(draft.Actor.Display);
+        var actor = ReferenceEquals(actorId, draft.Actor.Id) && ReferenceEquals(display, draft.Actor.Display)
+            ? draft.Actor
+            : draft.Actor with { Id = actorId, Display = display };
+        var vendor = Redact(draft.Source.Vendor);
+        var product = Redact(draft.Source.Product);
+        var session = RedactOptional(draft.Source.SessionId);
+        var external = RedactOptional(draft.Source.ExternalEventId);
+        var source = ReferenceEquals(vendor, draft.Source.Vendor) && ReferenceEquals(product, draft.Source.Product)
+            && ReferenceEquals(session, draft.Source.SessionId) && ReferenceEquals(external, draft.Source.ExternalEventId)
+            ? draft.Source
+            : draft.Source with { Vendor = vendor, Product = product, SessionId = session, ExternalEventId = external };
+        var onBehalfOf = RedactOptional(draft.OnBehalfOf);
+        var resource = draft.Resource is null ? null : RedactResource(draft.Resource);
+        var detailsChanged = draft.Details is { } d && NeedsRedaction(d);
+        var details = detailsChanged ? Redact(draft.Details!.Value) : draft.Details;
+        if (ReferenceEquals(actor, draft.Actor) && ReferenceEquals(source, draft.Source) && ReferenceEquals(onBehalfOf, draft.OnBehalfOf)
+            && ReferenceEquals(resource, draft.Resource) && !detailsChanged)
         {
-            Id = Redact(draft.Actor.Id),
-            Display = draft.Actor.Display is null ? null : Redact(draft.Actor.Display),
-        };
-        var source = draft.Source with
-        {
-            Vendor = Redact(draft.Source.Vendor),
-            Product = Redact(draft.Source.Product),
-            SessionId = draft.Source.SessionId is null ? null : Redact(draft.Source.SessionId),
-            ExternalEventId = draft.Source.ExternalEventId is null ? null : Redact(draft.Source.ExternalEventId),
-        };
-        return draft with
-        {
-            Actor = actor.Equals(draft.Actor) ? draft.Actor : actor,
-            OnBehalfOf = draft.OnBehalfOf is null ? null : Redact(draft.OnBehalfOf),
-            Source = source.Equals(draft.Source) ? draft.Source : source,
-            Resource = draft.Resource is null ? null : RedactResource(draft.Resource),
-            Details = draft.Details is { } details ? Redact(details) : null,
-        };
+            return draft;
+        }
+
+        return draft with { Actor = actor, Source = source, OnBehalfOf = onBehalfOf, Resource = resource, Details = details };
     }
+
+    private string? RedactOptional(string? value) => value is null ? null : Redact(value);
 
     private AuditResource RedactResource(AuditResource resource)
     {
@@ -208,8 +231,24 @@ public sealed class AuditRedactor
         value.ValueKind == JsonValueKind.Null
         || (value.ValueKind == JsonValueKind.String && value.GetString() is { } s && (s.Length == 0 || (s.StartsWith("[REDACTED:", StringComparison.Ordinal) && s.EndsWith(']'))));
 
+    private static bool ContainsTrigger(string value) => value.AsSpan().ContainsAny(BuiltInPatterns.Triggers);
+
     private static string ReplaceBuiltIn(Match match)
     {
+        // These two keep the non-secret part of the match so the text stays readable.
+        if (match.Groups["bearer_token"].Success)
+        {
+            var text = match.Value;
+            var space = text.IndexOfAny([' ', '\t', '\r', '\n']);
+            return text[..space] + " " + Marker("bearer_token");
+        }
+
+        if (match.Groups["url_password"].Success)
+        {
+            var text = match.Value;
+            return text[..(text.IndexOf(':', 3) + 1)] + Marker("url_password") + "@";
+        }
+
         foreach (var kind in BuiltInPatterns.Kinds)
         {
             if (match.Groups[kind].Success)

@@ -102,6 +102,10 @@ public sealed class LedgerVerifier
         return Check(sequence, previousHash, storedHash, computed);
     }
 
+    /// <summary>Checks one event whose hash was already recomputed (lets callers hash batches in parallel).</summary>
+    internal bool AddHashedEvent(long sequence, in AuditHash previousHash, in AuditHash storedHash, in AuditHash computedHash) =>
+        _problem is null && Check(sequence, previousHash, storedHash, computedHash);
+
     /// <summary>Checks a checkpoint's signature and its link to the previous checkpoint, and queues it to be matched against events.</summary>
     public bool AddCheckpoint(AuditCheckpoint checkpoint)
     {
@@ -211,15 +215,65 @@ public sealed class LedgerVerifier
             }
         }
 
+        // Re-encoding and hashing is the expensive part and is independent per event, so it runs in parallel
+        // over chunks; the chain checks then run in order over the precomputed hashes.
+        var chunk = new List<AuditEvent>(ParallelChunk);
+        var hashes = new AuditHash[ParallelChunk];
         await foreach (var e in store.ReadEventsAsync(1, long.MaxValue, cancellationToken).ConfigureAwait(false))
         {
-            if (!verifier.AddEvent(e))
+            chunk.Add(e);
+            if (chunk.Count == ParallelChunk && !VerifyChunk(verifier, chunk, hashes))
             {
-                break;
+                return verifier.Complete();
             }
         }
 
+        VerifyChunk(verifier, chunk, hashes);
         return verifier.Complete();
+    }
+
+    private const int ParallelChunk = 2048;
+
+    private static bool VerifyChunk(LedgerVerifier verifier, List<AuditEvent> chunk, AuditHash[] hashes)
+    {
+        ParallelHash(chunk.Count, i => AuditCanonicalJson.ComputeEventHash(chunk[i]), hashes);
+        for (var i = 0; i < chunk.Count; i++)
+        {
+            var e = chunk[i];
+            if (!verifier.AddHashedEvent(e.Sequence, e.PreviousHash, e.Hash, hashes[i]))
+            {
+                return false;
+            }
+        }
+
+        chunk.Clear();
+        return true;
+    }
+
+    /// <summary>Fills <paramref name="results"/>[0..count) using all cores when the batch is big enough to be worth it.</summary>
+    internal static void ParallelHash(int count, Func<int, AuditHash> hash, AuditHash[] results)
+    {
+        var workers = Math.Min(Environment.ProcessorCount, count / 64);
+        if (workers <= 1)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                results[i] = hash(i);
+            }
+
+            return;
+        }
+
+        // Contiguous ranges per worker: cheap scheduling and cache-friendly.
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
+        {
+            var start = (int)((long)count * worker / workers);
+            var end = (int)((long)count * (worker + 1) / workers);
+            for (var i = start; i < end; i++)
+            {
+                results[i] = hash(i);
+            }
+        });
     }
 
     /// <summary>Records a malformed-input problem at the current position.</summary>
