@@ -70,9 +70,9 @@ public sealed class CedarPolicy
     /// <summary>
     /// Evaluates the policy: true when satisfied. Throws <see cref="EvaluationException"/> when a condition errors.
     /// </summary>
-    public bool IsSatisfied(EvaluationContext ctx)
+    public bool IsSatisfied(in EvaluationContext ctx)
     {
-        if (!ScopeMatches(Principal, ctx.Principal, ctx) || !ActionMatches(ctx) || !ScopeMatches(Resource, ctx.Resource, ctx))
+        if (!ScopeMatches(Principal, ctx.Principal, ctx) || !ActionMatches(ctx.Action, ctx.Entities) || !ScopeMatches(Resource, ctx.Resource, ctx))
         {
             return false;
         }
@@ -113,7 +113,7 @@ public sealed class CedarPolicy
     /// <inheritdoc />
     public override string ToString() => $"{(Effect == Effect.Permit ? "permit" : "forbid")}({ScopeText("principal", Principal)}, {ActionText()}, {ScopeText("resource", Resource)}){string.Concat(Conditions.Select(c => (c.IsWhen ? " when { " : " unless { ") + c.Body + " }"))};";
 
-    private static bool ScopeMatches(ScopeConstraint s, EntityUid uid, EvaluationContext ctx)
+    private static bool ScopeMatches(ScopeConstraint s, EntityUid uid, in EvaluationContext ctx)
     {
         switch (s.Kind)
         {
@@ -132,18 +132,19 @@ public sealed class CedarPolicy
 
     private static EntityUid Bound(ScopeConstraint s) => s.Entity ?? throw new EvaluationException("unlinked template slot");
 
-    private bool ActionMatches(EvaluationContext ctx)
+    /// <summary>Whether the action scope admits <paramref name="action"/> given the entity hierarchy.</summary>
+    internal bool ActionMatches(EntityUid action, Entities.EntityStore entities)
     {
         switch (Action.Kind)
         {
             case ActionScopeKind.Any:
                 return true;
             case ActionScopeKind.Eq:
-                return ctx.Action.Equals(Action.Entities[0]);
+                return action.Equals(Action.Entities[0]);
             default:
                 foreach (var a in Action.Entities)
                 {
-                    if (ctx.Entities.IsIn(ctx.Action, a))
+                    if (entities.IsIn(action, a))
                     {
                         return true;
                     }

@@ -17,6 +17,9 @@ public sealed class PolicySet
         Templates = [.. all.Where(p => p.IsTemplate)];
     }
 
+    /// <summary>Lazily built index of policies by action, used by <see cref="Authorizer"/>.</summary>
+    internal Evaluation.PolicyIndex Index => field ??= new Evaluation.PolicyIndex(Policies);
+
     /// <summary>Static and linked policies; these are what authorization evaluates.</summary>
     public IReadOnlyList<CedarPolicy> Policies { get; }
 

@@ -84,4 +84,22 @@ public sealed class AuthorizerTests
         r.Decision.ShouldBe(Decision.Allow);
         r.Reasons.ShouldBe(["alice-link"]);
     }
+
+    [Fact]
+    public void Decide_AgreesWithIsAuthorized()
+    {
+        string[] sets =
+        [
+            "permit(principal, action, resource);",
+            "permit(principal, action, resource); forbid(principal, action, resource) when { resource.private };",
+            "forbid(principal, action, resource) when { principal.missing }; permit(principal, action in Action::\"read\", resource);",
+            "permit(principal, action == Action::\"edit\", resource);",
+        ];
+        foreach (var text in sets)
+        {
+            var set = PolicySet.Parse(text);
+            var request = new AuthorizationRequest(Alice, View, Photo, RecordValue.Empty);
+            Authorizer.Decide(request, set, Store).ShouldBe(Authorizer.IsAuthorized(request, set, Store).Decision, text);
+        }
+    }
 }

@@ -13,7 +13,7 @@ public sealed class AndExpr(Expr left, Expr right) : Expr(1 + Math.Max(left.Dept
     public Expr Right { get; } = right;
 
     /// <inheritdoc />
-    public override Value Evaluate(EvaluationContext ctx) =>
+    public override Value Evaluate(in EvaluationContext ctx) =>
         EvaluateBool(Left, ctx) ? BoolValue.Of(EvaluateBool(Right, ctx)) : BoolValue.False;
 
     /// <inheritdoc />

@@ -16,7 +16,7 @@ public sealed class BinaryExpr(BinaryOp op, Expr left, Expr right) : Expr(1 + Ma
     public Expr Right { get; } = right;
 
     /// <inheritdoc />
-    public override Value Evaluate(EvaluationContext ctx)
+    public override Value Evaluate(in EvaluationContext ctx)
     {
         var l = Left.Evaluate(ctx);
         var r = Right.Evaluate(ctx);
@@ -24,7 +24,7 @@ public sealed class BinaryExpr(BinaryOp op, Expr left, Expr right) : Expr(1 + Ma
     }
 
     /// <summary>Applies a binary operator to evaluated operands.</summary>
-    public static Value Apply(BinaryOp op, Value l, Value r, EvaluationContext ctx)
+    public static Value Apply(BinaryOp op, Value l, Value r, in EvaluationContext ctx)
     {
         switch (op)
         {
@@ -137,7 +137,7 @@ public sealed class BinaryExpr(BinaryOp op, Expr left, Expr right) : Expr(1 + Ma
         return LongValue.Of(result);
     }
 
-    private static BoolValue In(Value l, Value r, EvaluationContext ctx)
+    private static BoolValue In(Value l, Value r, in EvaluationContext ctx)
     {
         if (l is not EntityUid child)
         {
@@ -169,7 +169,7 @@ public sealed class BinaryExpr(BinaryOp op, Expr left, Expr right) : Expr(1 + Ma
         return BoolValue.Of(found);
     }
 
-    private static Value Tag(BinaryOp op, Value l, Value r, EvaluationContext ctx)
+    private static Value Tag(BinaryOp op, Value l, Value r, in EvaluationContext ctx)
     {
         if (l is not EntityUid uid)
         {

@@ -30,7 +30,10 @@ public sealed class ExtensionCallExpr : Expr
     public IReadOnlyList<Expr> Arguments { get; }
 
     /// <inheritdoc />
-    public override Value Evaluate(EvaluationContext ctx)
+    public override Value? ConstantValue => _constant;
+
+    /// <inheritdoc />
+    public override Value Evaluate(in EvaluationContext ctx)
     {
         if (_constant is not null)
         {

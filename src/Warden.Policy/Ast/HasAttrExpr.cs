@@ -13,7 +13,7 @@ public sealed class HasAttrExpr(Expr target, string attribute) : Expr(1 + target
     public string Attribute { get; } = attribute;
 
     /// <inheritdoc />
-    public override Value Evaluate(EvaluationContext ctx)
+    public override Value Evaluate(in EvaluationContext ctx)
     {
         var v = Target.Evaluate(ctx);
         if (v is RecordValue r)

@@ -16,7 +16,7 @@ public sealed class IfExpr(Expr condition, Expr then, Expr otherwise) : Expr(1 +
     public Expr Else { get; } = otherwise;
 
     /// <inheritdoc />
-    public override Value Evaluate(EvaluationContext ctx) =>
+    public override Value Evaluate(in EvaluationContext ctx) =>
         EvaluateBool(Condition, ctx) ? Then.Evaluate(ctx) : Else.Evaluate(ctx);
 
     /// <inheritdoc />

@@ -13,7 +13,7 @@ public sealed class IsExpr(Expr target, string entityType) : Expr(1 + target.Dep
     public string EntityType { get; } = entityType;
 
     /// <inheritdoc />
-    public override Value Evaluate(EvaluationContext ctx)
+    public override Value Evaluate(in EvaluationContext ctx)
     {
         var v = Target.Evaluate(ctx);
         return v is EntityUid uid ? BoolValue.Of(string.Equals(uid.Type, EntityType, StringComparison.Ordinal)) : throw TypeError("entity", v);

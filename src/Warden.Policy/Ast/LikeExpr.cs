@@ -6,25 +6,38 @@ using Warden.Policy.Values;
 namespace Warden.Policy.Ast;
 
 /// <summary><c>e like "pat*tern"</c>.</summary>
-public sealed class LikeExpr(Expr target, IReadOnlyList<PatternElement> pattern) : Expr(1 + target.Depth)
+public sealed class LikeExpr : Expr
 {
+    // The pattern flattened once to code units, with -1 marking a wildcard, so matching allocates nothing.
+    private readonly int[] _compiled;
+
+    /// <summary>Creates a like expression.</summary>
+    public LikeExpr(Expr target, IReadOnlyList<PatternElement> pattern)
+        : base(1 + target.Depth)
+    {
+        Target = target;
+        Pattern = pattern;
+        _compiled = Compile(pattern);
+    }
+
     /// <summary>The string tested.</summary>
-    public Expr Target { get; } = target;
+    public Expr Target { get; }
 
     /// <summary>The pattern.</summary>
-    public IReadOnlyList<PatternElement> Pattern { get; } = pattern;
+    public IReadOnlyList<PatternElement> Pattern { get; }
 
     /// <inheritdoc />
-    public override Value Evaluate(EvaluationContext ctx)
+    public override Value Evaluate(in EvaluationContext ctx)
     {
         var v = Target.Evaluate(ctx);
-        return v is StringValue s ? BoolValue.Of(Matches(s.Value, Pattern)) : throw TypeError("string", v);
+        return v is StringValue s ? BoolValue.Of(Matches(s.Value, _compiled)) : throw TypeError("string", v);
     }
 
     /// <summary>Wildcard match: greedy with backtracking to the last star, linear in practice.</summary>
-    public static bool Matches(string text, IReadOnlyList<PatternElement> pattern)
+    public static bool Matches(string text, IReadOnlyList<PatternElement> pattern) => Matches(text, Compile(pattern));
+
+    private static int[] Compile(IReadOnlyList<PatternElement> pattern)
     {
-        // Flatten to a char/wildcard sequence; -1 marks a wildcard.
         var p = new List<int>();
         foreach (var el in pattern)
         {
@@ -41,15 +54,20 @@ public sealed class LikeExpr(Expr target, IReadOnlyList<PatternElement> pattern)
             }
         }
 
+        return [.. p];
+    }
+
+    private static bool Matches(string text, int[] p)
+    {
         int ti = 0, pi = 0, star = -1, mark = 0;
         while (ti < text.Length)
         {
-            if (pi < p.Count && p[pi] != -1 && p[pi] == text[ti])
+            if (pi < p.Length && p[pi] != -1 && p[pi] == text[ti])
             {
                 ti++;
                 pi++;
             }
-            else if (pi < p.Count && p[pi] == -1)
+            else if (pi < p.Length && p[pi] == -1)
             {
                 star = pi++;
                 mark = ti;
@@ -65,12 +83,12 @@ public sealed class LikeExpr(Expr target, IReadOnlyList<PatternElement> pattern)
             }
         }
 
-        while (pi < p.Count && p[pi] == -1)
+        while (pi < p.Length && p[pi] == -1)
         {
             pi++;
         }
 
-        return pi == p.Count;
+        return pi == p.Length;
     }
 
     /// <inheritdoc />

@@ -10,7 +10,10 @@ public sealed class LiteralExpr(Value value) : Expr(1)
     public Value Value { get; } = value;
 
     /// <inheritdoc />
-    public override Value Evaluate(EvaluationContext ctx) => Value;
+    public override Value? ConstantValue => Value;
+
+    /// <inheritdoc />
+    public override Value Evaluate(in EvaluationContext ctx) => Value;
 
     /// <inheritdoc />
     public override string ToString() => Value.ToString();

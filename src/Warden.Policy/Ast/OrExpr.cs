@@ -13,7 +13,7 @@ public sealed class OrExpr(Expr left, Expr right) : Expr(1 + Math.Max(left.Depth
     public Expr Right { get; } = right;
 
     /// <inheritdoc />
-    public override Value Evaluate(EvaluationContext ctx) =>
+    public override Value Evaluate(in EvaluationContext ctx) =>
         EvaluateBool(Left, ctx) ? BoolValue.True : BoolValue.Of(EvaluateBool(Right, ctx));
 
     /// <inheritdoc />

@@ -4,14 +4,41 @@ using Warden.Policy.Values;
 namespace Warden.Policy.Ast;
 
 /// <summary>A record literal <c>{a: 1, "b": 2}</c>.</summary>
-public sealed class RecordExpr(IReadOnlyList<KeyValuePair<string, Expr>> fields) : Expr(1 + (fields.Count == 0 ? 0 : fields.Max(f => f.Value.Depth)))
+public sealed class RecordExpr : Expr
 {
+    private readonly RecordValue? _constant;
+
+    /// <summary>Creates a record literal.</summary>
+    public RecordExpr(IReadOnlyList<KeyValuePair<string, Expr>> fields)
+        : base(1 + (fields.Count == 0 ? 0 : fields.Max(f => f.Value.Depth)))
+    {
+        Fields = fields;
+        if (fields.All(f => f.Value.ConstantValue is not null))
+        {
+            var d = new Dictionary<string, Value>(fields.Count, StringComparer.Ordinal);
+            foreach (var (k, e) in fields)
+            {
+                d[k] = e.ConstantValue!;
+            }
+
+            _constant = new RecordValue(d);
+        }
+    }
+
     /// <summary>The fields in source order (keys are distinct).</summary>
-    public IReadOnlyList<KeyValuePair<string, Expr>> Fields { get; } = fields;
+    public IReadOnlyList<KeyValuePair<string, Expr>> Fields { get; }
 
     /// <inheritdoc />
-    public override Value Evaluate(EvaluationContext ctx)
+    public override Value? ConstantValue => _constant;
+
+    /// <inheritdoc />
+    public override Value Evaluate(in EvaluationContext ctx)
     {
+        if (_constant is not null)
+        {
+            return _constant;
+        }
+
         var d = new Dictionary<string, Value>(Fields.Count, StringComparer.Ordinal);
         foreach (var (k, e) in Fields)
         {

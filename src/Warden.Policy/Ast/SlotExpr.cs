@@ -10,7 +10,7 @@ public sealed class SlotExpr(SlotKind slot) : Expr(1)
     public SlotKind Slot { get; } = slot;
 
     /// <inheritdoc />
-    public override Value Evaluate(EvaluationContext ctx) => throw new EvaluationException($"unlinked slot {this}");
+    public override Value Evaluate(in EvaluationContext ctx) => throw new EvaluationException($"unlinked slot {this}");
 
     /// <inheritdoc />
     public override string ToString() => Slot == SlotKind.Principal ? "?principal" : "?resource";

@@ -13,7 +13,7 @@ public sealed class UnaryExpr(UnaryOp op, Expr operand) : Expr(1 + operand.Depth
     public Expr Operand { get; } = operand;
 
     /// <inheritdoc />
-    public override Value Evaluate(EvaluationContext ctx)
+    public override Value Evaluate(in EvaluationContext ctx)
     {
         var v = Operand.Evaluate(ctx);
         switch (Op)

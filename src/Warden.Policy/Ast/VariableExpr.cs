@@ -10,7 +10,7 @@ public sealed class VariableExpr(Variable variable) : Expr(1)
     public Variable Variable { get; } = variable;
 
     /// <inheritdoc />
-    public override Value Evaluate(EvaluationContext ctx) => Variable switch
+    public override Value Evaluate(in EvaluationContext ctx) => Variable switch
     {
         Variable.Principal => ctx.Principal,
         Variable.Action => ctx.Action,

@@ -4,7 +4,7 @@ using Warden.Policy.Values;
 namespace Warden.Policy.Evaluation;
 
 /// <summary>The request and entity data an expression is evaluated against.</summary>
-public sealed class EvaluationContext
+public readonly struct EvaluationContext
 {
     /// <summary>Creates a context.</summary>
     public EvaluationContext(EntityUid principal, EntityUid action, EntityUid resource, RecordValue context, EntityStore entities)

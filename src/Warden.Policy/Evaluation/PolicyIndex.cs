@@ -1,0 +1,47 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Warden.Policy.Entities;
+using Warden.Policy.Values;
+
+namespace Warden.Policy.Evaluation;
+
+/// <summary>
+/// Per policy set, caches which policies can apply to a given action (their action scope matches it in a given
+/// entity store), split into forbids and permits. After the first request for an action, authorization looks up
+/// a ready array and evaluates only those policies, without allocating.
+/// </summary>
+internal sealed class PolicyIndex
+{
+    private readonly IReadOnlyList<CedarPolicy> _policies;
+    private readonly ConditionalWeakTable<EntityStore, ConcurrentDictionary<EntityUid, Candidates>> _byStore = new();
+
+    public PolicyIndex(IReadOnlyList<CedarPolicy> policies) => _policies = policies;
+
+    public Candidates For(EntityUid action, EntityStore entities)
+    {
+        var perStore = _byStore.GetValue(entities, static _ => new ConcurrentDictionary<EntityUid, Candidates>());
+        if (perStore.TryGetValue(action, out var c))
+        {
+            return c;
+        }
+
+        return perStore.GetOrAdd(action, a => Build(a, entities));
+    }
+
+    private Candidates Build(EntityUid action, EntityStore entities)
+    {
+        var forbids = new List<CedarPolicy>();
+        var permits = new List<CedarPolicy>();
+        foreach (var p in _policies)
+        {
+            if (p.ActionMatches(action, entities))
+            {
+                (p.Effect == Effect.Forbid ? forbids : permits).Add(p);
+            }
+        }
+
+        return new Candidates([.. forbids], [.. permits]);
+    }
+
+    internal sealed record Candidates(CedarPolicy[] Forbids, CedarPolicy[] Permits);
+}
