@@ -25,6 +25,7 @@ public static class WardenCli
         root.Add(CliContext.JsonOption);
         ServerCommands.Add(root, env);
         IdentityCommands.Add(root, env);
+        AuditCommands.Add(root, env);
         return root;
     }
 

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -103,6 +105,57 @@ public sealed class WardenClient : IDisposable
     /// <summary><c>DELETE /api/v1/tokens/{id}</c>: revokes the token.</summary>
     public Task RevokeTokenAsync(string id, CancellationToken ct = default) => DeleteAsync($"api/v1/tokens/{E(id)}", ct);
 
+    /// <summary>Searches an org's audit trail, or the whole ledger when <paramref name="org"/> is null (site administrators).</summary>
+    /// <param name="org">The org, or null.</param>
+    /// <param name="filters">Query filters: from, to, actor, action, resource_type, resource_id, session, vendor, outcome, before, after, limit.</param>
+    /// <param name="ct">Cancels the call.</param>
+    public Task<AuditPageDto> SearchAuditAsync(string? org, IReadOnlyDictionary<string, string?>? filters = null, CancellationToken ct = default) =>
+        GetAsync(AuditPath(org, "events") + Query(filters), Json.AuditPageDto, ct);
+
+    /// <summary>One audit event of an org's trail.</summary>
+    public Task<AuditEventDto> GetAuditEventAsync(string org, long sequence, CancellationToken ct = default) =>
+        GetAsync($"{AuditPath(org, "events")}/{sequence}", Json.AuditEventDto, ct);
+
+    /// <summary><c>GET /api/v1/audit/verify</c>: verifies the stored ledger on the server.</summary>
+    public Task<AuditVerificationDto> VerifyAuditAsync(CancellationToken ct = default) => GetAsync("api/v1/audit/verify", Json.AuditVerificationDto, ct);
+
+    /// <summary><c>GET /api/v1/audit/keys</c>: the checkpoint-verification public keys.</summary>
+    public Task<IReadOnlyList<AuditKeyDto>> ListAuditKeysAsync(CancellationToken ct = default) => GetAsync("api/v1/audit/keys", Json.IReadOnlyListAuditKeyDto, ct);
+
+    /// <summary><c>POST /api/v1/audit/checkpoint</c>: signs a checkpoint over everything written so far.</summary>
+    public async Task CheckpointAuditAsync(CancellationToken ct = default)
+    {
+        using var response = await _http.PostAsync("api/v1/audit/checkpoint", null, ct).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, ct).ConfigureAwait(false);
+    }
+
+    /// <summary><c>GET /api/v1/audit/export</c>: copies the export file (JSON lines) to <paramref name="output"/>.</summary>
+    public async Task ExportAuditAsync(Stream output, long? from = null, long? to = null, CancellationToken ct = default)
+    {
+        using var response = await _http.GetAsync("api/v1/audit/export" + Query(new Dictionary<string, string?> { ["from"] = from?.ToString(CultureInfo.InvariantCulture), ["to"] = to?.ToString(CultureInfo.InvariantCulture) }),
+            HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, ct).ConfigureAwait(false);
+        await response.Content.CopyToAsync(output, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Follows an org's trail (or the whole ledger) over Server-Sent Events, yielding events as they are written.</summary>
+    public async IAsyncEnumerable<AuditEventDto> FollowAuditAsync(string? org, IReadOnlyDictionary<string, string?>? filters = null, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, AuditPath(org, "stream") + Query(filters));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, ct).ConfigureAwait(false);
+        await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+        using var reader = new StreamReader(stream);
+        while (await reader.ReadLineAsync(ct).ConfigureAwait(false) is { } line)
+        {
+            if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                yield return JsonSerializer.Deserialize(line.AsSpan(6), Json.AuditEventDto)!;
+            }
+        }
+    }
+
     /// <summary><c>GET /readyz</c>.</summary>
     public Task<HealthDto> GetReadinessAsync(CancellationToken ct = default) => GetAsync("readyz", Json.HealthDto, ct);
 
@@ -116,6 +169,19 @@ public sealed class WardenClient : IDisposable
     }
 
     private static string E(string segment) => Uri.EscapeDataString(segment);
+
+    private static string AuditPath(string? org, string leaf) => org is null ? $"api/v1/audit/{leaf}" : $"api/v1/orgs/{E(org)}/audit/{leaf}";
+
+    private static string Query(IReadOnlyDictionary<string, string?>? values)
+    {
+        if (values is null)
+        {
+            return string.Empty;
+        }
+
+        var parts = values.Where(kv => !string.IsNullOrEmpty(kv.Value)).Select(kv => $"{E(kv.Key)}={E(kv.Value!)}").ToList();
+        return parts.Count == 0 ? string.Empty : "?" + string.Join('&', parts);
+    }
 
     private async Task<T> GetAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken ct)
     {

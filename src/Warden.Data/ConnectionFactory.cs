@@ -55,11 +55,12 @@ public sealed class ConnectionFactory : IAsyncDisposable
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            // WAL lets readers run beside the single writer; NORMAL sync is durable at each checkpoint of the
-            // WAL and is SQLite's recommended pairing with WAL. busy_timeout makes concurrent writers wait
-            // instead of failing with SQLITE_BUSY.
+            // WAL lets readers run beside the single writer. synchronous=FULL fsyncs the WAL at every commit, so a
+            // commit that returned survives power loss, not only a process crash: the audit ledger acknowledges
+            // appends only once durable, and group commit keeps the number of fsyncs low. busy_timeout makes
+            // concurrent writers wait instead of failing with SQLITE_BUSY.
             await connection.ExecuteAsync(
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;")
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;")
                 .ConfigureAwait(false);
             return connection;
         }

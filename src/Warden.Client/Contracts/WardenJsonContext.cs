@@ -25,4 +25,8 @@ namespace Warden.Client.Contracts;
 [JsonSerializable(typeof(LoginRequest))]
 [JsonSerializable(typeof(HealthDto))]
 [JsonSerializable(typeof(ProblemDto))]
+[JsonSerializable(typeof(AuditEventDto))]
+[JsonSerializable(typeof(AuditPageDto))]
+[JsonSerializable(typeof(AuditVerificationDto))]
+[JsonSerializable(typeof(IReadOnlyList<AuditKeyDto>))]
 public sealed partial class WardenJsonContext : JsonSerializerContext;

@@ -1,10 +1,13 @@
 using Dapper;
+using Warden.Data.Audit;
 
 namespace Warden.Data.Identity;
 
 /// <summary>Orgs the actor belongs to; site administrators see and create all of them.</summary>
-public sealed class OrgStore(ConnectionFactory connections, TimeProvider time)
+public sealed class OrgStore(ConnectionFactory connections, TimeProvider time, IAuditRecorder? audit = null)
 {
+    private readonly IAuditRecorder _audit = audit ?? NullAuditRecorder.Instance;
+
     /// <summary>The orgs the actor belongs to (all of them for a site administrator).</summary>
     public async Task<IReadOnlyList<Org>> ListAsync(Actor actor, CancellationToken cancellationToken = default)
     {
@@ -62,6 +65,8 @@ public sealed class OrgStore(ConnectionFactory connections, TimeProvider time)
         {
             throw WardenException.Conflict($"An org named '{name}' already exists.");
         }
+
+        await _audit.RecordAsync(AuditDrafts.For(actor, id, "org.create", "org", name, new Dictionary<string, string?> { ["displayName"] = display }), cancellationToken).ConfigureAwait(false);
 
         return new Org(id, name, display, now, Role.Owner);
     }

@@ -1,11 +1,14 @@
 using System.Data.Common;
 using Dapper;
+using Warden.Data.Audit;
 
 namespace Warden.Data.Identity;
 
 /// <summary>Teams and team membership inside an org. Reads need membership; changes need owner or admin.</summary>
-public sealed class TeamStore(ConnectionFactory connections, TimeProvider time)
+public sealed class TeamStore(ConnectionFactory connections, TimeProvider time, IAuditRecorder? audit = null)
 {
+    private readonly IAuditRecorder _audit = audit ?? NullAuditRecorder.Instance;
+
     private const string SelectTeams =
         """
         SELECT t.id, t.org_id, t.name, t.display_name, t.description, t.created_at,
@@ -51,6 +54,8 @@ public sealed class TeamStore(ConnectionFactory connections, TimeProvider time)
             throw WardenException.Conflict($"A team named '{name}' already exists in '{access.OrgName}'.");
         }
 
+        await _audit.RecordAsync(AuditDrafts.For(actor, access.OrgId, "team.create", "team", name, new Dictionary<string, string?> { ["displayName"] = display }), cancellationToken).ConfigureAwait(false);
+
         return team;
     }
 
@@ -62,6 +67,7 @@ public sealed class TeamStore(ConnectionFactory connections, TimeProvider time)
         var team = await FindAsync(connection, access, name, null).ConfigureAwait(false);
         access.RequireManage();
         await connection.ExecuteAsync("DELETE FROM teams WHERE id = @Id", new { team.Id }).ConfigureAwait(false);
+        await _audit.RecordAsync(AuditDrafts.For(actor, access.OrgId, "team.delete", "team", name), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The team's members.</summary>
@@ -96,6 +102,8 @@ public sealed class TeamStore(ConnectionFactory connections, TimeProvider time)
         {
             throw WardenException.Conflict($"'{userName}' is already a member of team '{name}'.");
         }
+
+        await _audit.RecordAsync(AuditDrafts.For(actor, access.OrgId, "team.member.add", "team", name, new Dictionary<string, string?> { ["user"] = userName }), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Removes a user from the team.</summary>
@@ -112,6 +120,8 @@ public sealed class TeamStore(ConnectionFactory connections, TimeProvider time)
         {
             throw WardenException.NotFound("Team member", userName);
         }
+
+        await _audit.RecordAsync(AuditDrafts.For(actor, access.OrgId, "team.member.remove", "team", name, new Dictionary<string, string?> { ["user"] = userName }), cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<TeamRow> FindAsync(DbConnection connection, OrgAccess access, string name, DbTransaction? tx) =>

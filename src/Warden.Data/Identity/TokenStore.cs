@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Dapper;
+using Warden.Data.Audit;
 using Warden.Data.Security;
 
 namespace Warden.Data.Identity;
@@ -8,8 +9,10 @@ namespace Warden.Data.Identity;
 /// API tokens: random secrets shown once, stored as SHA-256 with a display prefix, with expiry, revocation and
 /// last-used time. A user manages their own tokens; site administrators may revoke anyone's.
 /// </summary>
-public sealed class TokenStore(ConnectionFactory connections, TimeProvider time)
+public sealed class TokenStore(ConnectionFactory connections, TimeProvider time, IAuditRecorder? audit = null)
 {
+    private readonly IAuditRecorder _audit = audit ?? NullAuditRecorder.Instance;
+
     // last_used_at is written at most once a minute per token so that authentication stays a read.
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _lastUsedWritten = new();
@@ -28,8 +31,15 @@ public sealed class TokenStore(ConnectionFactory connections, TimeProvider time)
             throw WardenException.Invalid($"A token's expiry must be in the future and at most {MaxLifetime.TotalDays:0} days away.");
         }
 
-        await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
-        return await InsertAsync(connection, null, actor.UserId, name.Trim(), now, expiresAt).ConfigureAwait(false);
+        CreatedToken created;
+        await using (var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false))
+        {
+            created = await InsertAsync(connection, null, actor.UserId, name.Trim(), now, expiresAt).ConfigureAwait(false);
+        }
+
+        await _audit.RecordAsync(AuditDrafts.For(actor, AuditDrafts.SiteOrg, "token.create", "token", created.Token.Id,
+            new Dictionary<string, string?> { ["name"] = created.Token.Name, ["prefix"] = created.Token.Prefix, ["expiresAt"] = expiresAt?.ToString("O") }), cancellationToken).ConfigureAwait(false);
+        return created;
     }
 
     /// <summary>Inserts a token row for a user; used by <see cref="CreateAsync"/> and first-start setup.</summary>
@@ -71,6 +81,8 @@ public sealed class TokenStore(ConnectionFactory connections, TimeProvider time)
             row.RevokedAt = Time.Ms(time.GetUtcNow());
             await connection.ExecuteAsync(
                 "UPDATE api_tokens SET revoked_at = @RevokedAt WHERE id = @Id AND revoked_at IS NULL", new { row.RevokedAt, row.Id }).ConfigureAwait(false);
+            await _audit.RecordAsync(AuditDrafts.For(actor, AuditDrafts.SiteOrg, "token.revoke", "token", row.Id,
+                new Dictionary<string, string?> { ["name"] = row.Name, ["owner"] = row.UserId }), cancellationToken).ConfigureAwait(false);
         }
 
         return row.ToToken();

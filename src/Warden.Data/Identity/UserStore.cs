@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Dapper;
+using Warden.Data.Audit;
 using Warden.Data.Security;
 
 namespace Warden.Data.Identity;
@@ -8,8 +9,10 @@ namespace Warden.Data.Identity;
 /// Users seen through org membership. A user exists once (one name, one password) and belongs to orgs with a role
 /// in each; an actor only ever sees users who share an org with it.
 /// </summary>
-public sealed class UserStore(ConnectionFactory connections, TimeProvider time)
+public sealed class UserStore(ConnectionFactory connections, TimeProvider time, IAuditRecorder? audit = null)
 {
+    private readonly IAuditRecorder _audit = audit ?? NullAuditRecorder.Instance;
+
     /// <summary>The signed-in user with their orgs.</summary>
     public async Task<Me> GetMeAsync(Actor actor, OrgStore orgs, CancellationToken cancellationToken = default)
     {
@@ -83,6 +86,9 @@ public sealed class UserStore(ConnectionFactory connections, TimeProvider time)
             throw WardenException.Conflict($"A user named '{user.Name}' already exists.");
         }
 
+        await _audit.RecordAsync(AuditDrafts.For(actor, access.OrgId, "user.create", "user", user.Name,
+            new Dictionary<string, string?> { ["role"] = role.ToName(), ["password"] = hash is null ? "none" : "set" }), cancellationToken).ConfigureAwait(false);
+
         return new Member(id, user.Name, display, email, role, false, false, now);
     }
 
@@ -102,6 +108,8 @@ public sealed class UserStore(ConnectionFactory connections, TimeProvider time)
             new { role = role.ToName(), access.OrgId, member.Id }, tx).ConfigureAwait(false);
         await RequireAnOwnerAsync(connection, access, tx).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        await _audit.RecordAsync(AuditDrafts.For(actor, access.OrgId, "user.role.update", "user", userName,
+            new Dictionary<string, string?> { ["from"] = member.Role.ToName(), ["to"] = role.ToName() }), cancellationToken).ConfigureAwait(false);
         return member with { Role = role };
     }
 
@@ -120,6 +128,8 @@ public sealed class UserStore(ConnectionFactory connections, TimeProvider time)
         await connection.ExecuteAsync("DELETE FROM org_members WHERE org_id = @OrgId AND user_id = @Id", new { access.OrgId, member.Id }, tx).ConfigureAwait(false);
         await RequireAnOwnerAsync(connection, access, tx).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        await _audit.RecordAsync(AuditDrafts.For(actor, access.OrgId, "user.remove", "user", userName,
+            new Dictionary<string, string?> { ["role"] = member.Role.ToName() }), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Sets the actor's own password; the current one is required when one is set.</summary>
@@ -140,6 +150,9 @@ public sealed class UserStore(ConnectionFactory connections, TimeProvider time)
 
         await connection.ExecuteAsync(
             "UPDATE users SET password_hash = @hash WHERE id = @UserId", new { hash = PasswordHasher.Hash(newPassword), actor.UserId }).ConfigureAwait(false);
+        // Secret fields are recorded only as "changed".
+        await _audit.RecordAsync(AuditDrafts.For(actor, AuditDrafts.SiteOrg, "user.password.change", "user", actor.Name,
+            new Dictionary<string, string?> { ["password"] = "changed" }), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -1,11 +1,13 @@
 using Microsoft.AspNetCore.Http;
 using Warden.Data;
 using Warden.Data.Identity;
+using Warden.Data.Audit;
+using AuditOutcome = Warden.Audit.AuditOutcome;
 
 namespace Warden.Server.Auth;
 
 /// <summary>Password and token sign-in for the web UI: checks the throttle, the credential, then sets the session cookie.</summary>
-public sealed class SignInService(UserStore users, TokenStore tokens, WebSessionStore sessions, LoginThrottle throttle)
+public sealed class SignInService(UserStore users, TokenStore tokens, WebSessionStore sessions, LoginThrottle throttle, IAuditRecorder audit)
 {
     /// <summary>Signs in with a user name and password, or throws 401/429 with a message for the person.</summary>
     public async Task<Actor> SignInWithPasswordAsync(HttpContext context, string? userName, string? password)
@@ -21,11 +23,13 @@ public sealed class SignInService(UserStore users, TokenStore tokens, WebSession
         if (actor is null)
         {
             throttle.Failed(key);
+            await RecordAsync(context, new Actor(ActorKind.User, "unknown", userName.Trim(), false), "password", AuditOutcome.Failure).ConfigureAwait(false);
             throw new WardenException(WardenErrorKind.Unauthenticated, "The user name or password is wrong.");
         }
 
         throttle.Succeeded(key);
         await StartSessionAsync(context, actor).ConfigureAwait(false);
+        await RecordAsync(context, actor, "password", AuditOutcome.Success).ConfigureAwait(false);
         return actor;
     }
 
@@ -38,11 +42,13 @@ public sealed class SignInService(UserStore users, TokenStore tokens, WebSession
         if (result.Actor is null)
         {
             throttle.Failed(key);
+            await RecordAsync(context, new Actor(ActorKind.User, "unknown", "(token)", false), "token", AuditOutcome.Failure).ConfigureAwait(false);
             throw new WardenException(WardenErrorKind.Unauthenticated, result.Failure!);
         }
 
         throttle.Succeeded(key);
         await StartSessionAsync(context, result.Actor).ConfigureAwait(false);
+        await RecordAsync(context, result.Actor, "token", AuditOutcome.Success).ConfigureAwait(false);
         return result.Actor;
     }
 
@@ -65,6 +71,12 @@ public sealed class SignInService(UserStore users, TokenStore tokens, WebSession
             throw new WardenException(WardenErrorKind.RateLimited, $"Too many failed sign-ins. Try again in {seconds} seconds.") { RetryAfter = TimeSpan.FromSeconds(seconds) };
         }
     }
+
+    private Task RecordAsync(HttpContext context, Actor actor, string method, AuditOutcome outcome) =>
+        audit.RecordAsync(
+            AuditDrafts.For(actor, AuditDrafts.SiteOrg, "auth.login", "user", actor.Name,
+                new Dictionary<string, string?> { ["method"] = method, ["address"] = context.Connection.RemoteIpAddress?.ToString() }, outcome),
+            context.RequestAborted);
 
     private async Task StartSessionAsync(HttpContext context, Actor actor)
     {

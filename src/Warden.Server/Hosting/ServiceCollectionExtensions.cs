@@ -28,6 +28,15 @@ public static class ServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>The audit ledger: the one writer, the recorder the stores report to, and the query store.</summary>
+    public static IServiceCollection AddWardenAudit(this IServiceCollection services, Audit.AuditLedger ledger)
+    {
+        services.AddSingleton(ledger);
+        services.AddSingleton<Data.Audit.IAuditRecorder>(ledger);
+        services.AddSingleton<Data.Audit.AuditQueryStore>();
+        return services;
+    }
+
     /// <summary>Authentication (tokens and web sessions), authorisation and sign-in.</summary>
     public static IServiceCollection AddWardenAuth(this IServiceCollection services)
     {

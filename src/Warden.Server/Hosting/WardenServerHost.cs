@@ -16,7 +16,9 @@ using Warden.Client.Contracts;
 using Warden.Data;
 using Warden.Data.Identity;
 using Warden.Data.Security;
+using Warden.Data.Audit;
 using Warden.Server.Api;
+using Warden.Server.Audit;
 using Warden.Server.Auth;
 using Warden.Server.Components;
 
@@ -29,8 +31,11 @@ namespace Warden.Server.Hosting;
 /// </summary>
 public sealed class WardenServerHost : IAsyncDisposable
 {
-    private WardenServerHost(WebApplication app, string? adminToken, DatabaseTarget database)
+    private readonly AuditLedger _ledger;
+
+    private WardenServerHost(WebApplication app, string? adminToken, DatabaseTarget database, AuditLedger ledger)
     {
+        _ledger = ledger;
         App = app;
         AdminToken = adminToken;
         Database = database;
@@ -104,11 +109,19 @@ public sealed class WardenServerHost : IAsyncDisposable
 
         time ??= TimeProvider.System;
         var connections = new ConnectionFactory(database);
+        var secrets = new SecretBox(masterKey);
         string? adminToken;
+        AuditLedger ledger;
         try
         {
             await new MigrationRunner(connections).MigrateAsync(cancellationToken).ConfigureAwait(false);
             adminToken = await new Bootstrapper(connections, time).EnsureAsync(options.BootstrapOrg, options.BootstrapAdmin, cancellationToken).ConfigureAwait(false);
+            ledger = await AuditLedger.StartAsync(connections, secrets, time, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (adminToken is not null)
+            {
+                await ledger.RecordAsync(AuditDrafts.For(Actor.System("bootstrap"), AuditDrafts.SiteOrg, "system.bootstrap", "org", options.BootstrapOrg,
+                    new Dictionary<string, string?> { ["admin"] = options.BootstrapAdmin }), cancellationToken).ConfigureAwait(false);
+            }
         }
         catch
         {
@@ -116,8 +129,8 @@ public sealed class WardenServerHost : IAsyncDisposable
             throw;
         }
 
-        var app = Build(options, connections, new SecretBox(masterKey), time, logging);
-        return new WardenServerHost(app, adminToken, database);
+        var app = Build(options, connections, secrets, ledger, time, logging);
+        return new WardenServerHost(app, adminToken, database, ledger);
     }
 
     /// <summary>Starts listening.</summary>
@@ -139,9 +152,11 @@ public sealed class WardenServerHost : IAsyncDisposable
         }
 
         await App.DisposeAsync().ConfigureAwait(false);
+        // After the app: requests that were still finishing may have audit events to write.
+        await _ledger.DisposeAsync().ConfigureAwait(false);
     }
 
-    private static WebApplication Build(WardenServerOptions options, ConnectionFactory connections, SecretBox secrets, TimeProvider time, Action<ILoggingBuilder>? logging)
+    private static WebApplication Build(WardenServerOptions options, ConnectionFactory connections, SecretBox secrets, AuditLedger ledger, TimeProvider time, Action<ILoggingBuilder>? logging)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
         {
@@ -169,6 +184,7 @@ public sealed class WardenServerHost : IAsyncDisposable
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(secrets);
         builder.Services.AddWardenData(connections);
+        builder.Services.AddWardenAudit(ledger);
         builder.Services.AddWardenAuth();
         builder.Services.AddWardenApi();
         builder.Services.AddWardenUi(options);
@@ -197,6 +213,8 @@ public sealed class WardenServerHost : IAsyncDisposable
         api.MapAuthApi();
         var authed = api.MapGroup(string.Empty).RequireAuthorization();
         authed.MapIdentityApi();
+        authed.MapAuditApi();
+        api.MapGet("/audit/keys", AuditEndpoints.ListKeysAsync).AllowAnonymous().WithTags("Audit").WithName("ListAuditKeys");
         app.MapWardenUi();
         return app;
     }

@@ -1,0 +1,127 @@
+using System.Data;
+using System.Data.Common;
+using System.Text;
+using Warden.Data.Identity;
+
+namespace Warden.Data.Audit;
+
+/// <summary>
+/// Reads the ledger for people. An org's trail is its own events plus the user-level events (sign-in, tokens) of its
+/// members; owners, admins and auditors may read it, other roles get 403, non-members 404. The whole ledger, across
+/// orgs, is for site administrators.
+/// </summary>
+public sealed class AuditQueryStore(ConnectionFactory connections)
+{
+    private const string Columns = "prev_hash, hash, body";
+
+    /// <summary>Searches one org's trail, or the whole ledger when <paramref name="org"/> is null.</summary>
+    public async Task<AuditPage> SearchAsync(Actor actor, string? org, AuditQuery query, CancellationToken cancellationToken = default)
+    {
+        if (query.Limit is < 1 or > AuditQuery.MaxLimit)
+        {
+            throw WardenException.Invalid($"limit must be between 1 and {AuditQuery.MaxLimit}.");
+        }
+
+        if (query.Before is not null && query.After is not null)
+        {
+            throw WardenException.Invalid("Use either before or after, not both.");
+        }
+
+        await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = connection.CreateCommand();
+        var sql = new StringBuilder("SELECT ").Append(Columns).Append(" FROM audit_events WHERE 1=1");
+        await ScopeAsync(connection, cmd, sql, actor, org).ConfigureAwait(false);
+        Filter(cmd, sql, "ts >= @from", "from", query.From?.ToUnixTimeMilliseconds());
+        Filter(cmd, sql, "ts < @to", "to", query.To?.ToUnixTimeMilliseconds());
+        Filter(cmd, sql, "actor_id = @actor", "actor", query.Actor);
+        Filter(cmd, sql, "resource_type = @rt", "rt", query.ResourceType);
+        Filter(cmd, sql, "resource_id = @rid", "rid", query.ResourceId);
+        Filter(cmd, sql, "session_id = @session", "session", query.Session);
+        Filter(cmd, sql, "vendor = @vendor", "vendor", query.Vendor);
+        Filter(cmd, sql, "outcome = @outcome", "outcome", query.Outcome);
+        if (query.Action is { Length: > 0 } action)
+        {
+            if (action.EndsWith('*'))
+            {
+                // Escape LIKE's own wildcards so "a_b.*" matches literally.
+                var prefix = action[..^1].Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
+                Filter(cmd, sql, "action LIKE @action ESCAPE '\\'", "action", prefix + "%");
+            }
+            else
+            {
+                Filter(cmd, sql, "action = @action", "action", action);
+            }
+        }
+
+        Filter(cmd, sql, "seq < @before", "before", query.Before);
+        Filter(cmd, sql, "seq > @after", "after", query.After);
+        sql.Append(query.After is null ? " ORDER BY seq DESC" : " ORDER BY seq ASC").Append(" LIMIT ").Append(query.Limit + 1);
+        cmd.CommandText = sql.ToString();
+
+        var events = new List<Warden.Audit.AuditEvent>(Math.Min(query.Limit + 1, 128));
+        await using (var reader = await cmd.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                events.Add(SqlAuditLedgerStore.ReadEvent(reader, 0));
+            }
+        }
+
+        var more = events.Count > query.Limit;
+        if (more)
+        {
+            events.RemoveAt(events.Count - 1);
+        }
+
+        return new AuditPage(events, more ? events[^1].Sequence : null);
+    }
+
+    /// <summary>One event by sequence, within the same scope rules as <see cref="SearchAsync"/>.</summary>
+    public async Task<Warden.Audit.AuditEvent> GetAsync(Actor actor, string? org, long sequence, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = connection.CreateCommand();
+        var sql = new StringBuilder("SELECT ").Append(Columns).Append(" FROM audit_events WHERE seq = @seq");
+        SqlAuditLedgerStore.Add(cmd, "seq", sequence);
+        await ScopeAsync(connection, cmd, sql, actor, org).ConfigureAwait(false);
+        cmd.CommandText = sql.ToString();
+        await using var reader = await cmd.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+            ? SqlAuditLedgerStore.ReadEvent(reader, 0)
+            : throw WardenException.NotFound("Audit event", sequence.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private static async Task ScopeAsync(DbConnection connection, DbCommand cmd, StringBuilder sql, Actor actor, string? org)
+    {
+        if (org is null)
+        {
+            if (!actor.IsSiteAdmin)
+            {
+                throw WardenException.Forbidden("Only site administrators may read the whole ledger; read an org's trail instead.");
+            }
+
+            return;
+        }
+
+        var access = await OrgAccess.ResolveAsync(connection, actor, org).ConfigureAwait(false);
+        if (access.Role is not (Role.Owner or Role.Admin or Role.Auditor))
+        {
+            throw WardenException.Forbidden($"Reading the audit trail of '{org}' needs the owner, admin or auditor role.");
+        }
+
+        sql.Append(" AND (org_id = @orgId OR (org_id = '").Append(AuditDrafts.SiteOrg)
+           .Append("' AND actor_id IN (SELECT user_id FROM org_members WHERE org_id = @orgId)))");
+        SqlAuditLedgerStore.Add(cmd, "orgId", access.OrgId);
+    }
+
+    private static void Filter(DbCommand cmd, StringBuilder sql, string clause, string name, object? value)
+    {
+        if (value is null)
+        {
+            return;
+        }
+
+        sql.Append(" AND ").Append(clause);
+        SqlAuditLedgerStore.Add(cmd, name, value);
+    }
+}

@@ -1,0 +1,79 @@
+using Warden.Audit;
+using Warden.Audit.Signing;
+using Warden.Audit.Verification;
+using Warden.Data;
+using Warden.Data.Audit;
+using Warden.Data.Security;
+
+namespace Warden.Server.Audit;
+
+/// <summary>
+/// The server's one audit append path: a group-commit <see cref="AuditWriter"/> over the SQL store, with the
+/// checkpoint key from the key store. Followers (the live view) wait on <see cref="WaitForNewAsync"/>.
+/// </summary>
+public sealed class AuditLedger : IAuditRecorder, IAsyncDisposable
+{
+    private readonly AuditWriter _writer;
+    private TaskCompletionSource _appended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private AuditLedger(AuditWriter writer, SqlAuditLedgerStore store, AuditKeyStore keys, string ledgerId)
+    {
+        _writer = writer;
+        Store = store;
+        Keys = keys;
+        LedgerId = ledgerId;
+    }
+
+    /// <summary>The ledger's id, which its genesis value and checkpoints are bound to.</summary>
+    public string LedgerId { get; }
+
+    /// <summary>The storage.</summary>
+    public SqlAuditLedgerStore Store { get; }
+
+    /// <summary>The signing keys.</summary>
+    public AuditKeyStore Keys { get; }
+
+    /// <summary>The last sequence written.</summary>
+    public long LastSequence => _writer.LastSequence;
+
+    /// <summary>Opens the ledger: ledger id, keys, chain head; starts the writer.</summary>
+    public static async Task<AuditLedger> StartAsync(ConnectionFactory connections, SecretBox secrets, TimeProvider time, AuditWriterOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var ledgerId = await LedgerSettings.EnsureLedgerIdAsync(connections, cancellationToken).ConfigureAwait(false);
+        var keys = new AuditKeyStore(connections, secrets, time);
+        var keyring = await keys.LoadOrCreateAsync(cancellationToken).ConfigureAwait(false);
+        var store = new SqlAuditLedgerStore(connections);
+        var writer = await AuditWriter.StartAsync(store, (options ?? new AuditWriterOptions { LedgerId = ledgerId }) with { LedgerId = ledgerId }, keyring, time, cancellationToken).ConfigureAwait(false);
+        return new AuditLedger(writer, store, keys, ledgerId);
+    }
+
+    /// <inheritdoc />
+    public async Task RecordAsync(AuditEventDraft draft, CancellationToken cancellationToken = default)
+    {
+        await AppendAsync(draft, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Appends and returns the event as written.</summary>
+    public async Task<AuditEvent> AppendAsync(AuditEventDraft draft, CancellationToken cancellationToken = default)
+    {
+        var written = await _writer.AppendAsync(draft, cancellationToken).ConfigureAwait(false);
+        Interlocked.Exchange(ref _appended, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        return written;
+    }
+
+    /// <summary>Completes when an event is appended after this call (or when <paramref name="cancellationToken"/> fires).</summary>
+    public Task WaitForNewAsync(CancellationToken cancellationToken) => Volatile.Read(ref _appended).Task.WaitAsync(cancellationToken);
+
+    /// <summary>Signs a checkpoint over everything written so far (if anything is new).</summary>
+    public Task<AuditCheckpoint?> CheckpointAsync(CancellationToken cancellationToken = default) => _writer.CheckpointAsync(cancellationToken);
+
+    /// <summary>Verifies the stored ledger against the keys the server holds.</summary>
+    public async Task<VerificationReport> VerifyAsync(CancellationToken cancellationToken = default)
+    {
+        var keys = await Keys.ListPublicAsync(cancellationToken).ConfigureAwait(false);
+        return await StoreVerifier.VerifyAsync(Store, LedgerId, new AuditPublicKeySet(keys.Select(k => AuditVerificationKey.FromPem(k.PublicKeyPem))), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => _writer.DisposeAsync();
+}
