@@ -10,6 +10,9 @@ namespace Warden.Policy;
 /// </summary>
 public sealed class CedarPolicy
 {
+    // Arrays rather than interface-typed lists so the hot loops do not box enumerators.
+    private readonly Condition[] _conditions;
+    private readonly EntityUid[] _actions;
     private Expr? _expr;
 
     /// <summary>Creates a policy.</summary>
@@ -29,6 +32,8 @@ public sealed class CedarPolicy
         Action = action;
         Resource = resource;
         Conditions = conditions;
+        _conditions = [.. conditions];
+        _actions = [.. action.Entities];
         Annotations = annotations ?? new Dictionary<string, string>(StringComparer.Ordinal);
         TemplateId = templateId;
     }
@@ -77,7 +82,7 @@ public sealed class CedarPolicy
             return false;
         }
 
-        foreach (var c in Conditions)
+        foreach (var c in _conditions)
         {
             var v = c.Body.Evaluate(ctx);
             if (v is not BoolValue b)
@@ -142,7 +147,7 @@ public sealed class CedarPolicy
             case ActionScopeKind.Eq:
                 return action.Equals(Action.Entities[0]);
             default:
-                foreach (var a in Action.Entities)
+                foreach (var a in _actions)
                 {
                     if (entities.IsIn(action, a))
                     {

@@ -156,7 +156,7 @@ public sealed class BinaryExpr(BinaryOp op, Expr left, Expr right) : Expr(1 + Ma
 
         // Every element must be an entity even if an earlier one already matched.
         var found = false;
-        foreach (var item in set.Items)
+        foreach (var item in set.AsSpan())
         {
             if (item is not EntityUid p)
             {

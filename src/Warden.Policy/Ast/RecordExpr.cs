@@ -40,8 +40,9 @@ public sealed class RecordExpr : Expr
         }
 
         var d = new Dictionary<string, Value>(Fields.Count, StringComparer.Ordinal);
-        foreach (var (k, e) in Fields)
+        for (var i = 0; i < Fields.Count; i++)
         {
+            var (k, e) = Fields[i];
             d[k] = e.Evaluate(ctx);
         }
 

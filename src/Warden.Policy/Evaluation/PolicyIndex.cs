@@ -25,8 +25,12 @@ internal sealed class PolicyIndex
             return c;
         }
 
-        return perStore.GetOrAdd(action, a => Build(a, entities));
+        return Add(perStore, action, entities);
     }
+
+    // Kept separate so the closure is only allocated on a cache miss.
+    private Candidates Add(ConcurrentDictionary<EntityUid, Candidates> perStore, EntityUid action, EntityStore entities) =>
+        perStore.GetOrAdd(action, a => Build(a, entities));
 
     private Candidates Build(EntityUid action, EntityStore entities)
     {

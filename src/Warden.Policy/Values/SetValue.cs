@@ -24,6 +24,9 @@ public sealed class SetValue : Value
     /// <summary>The distinct elements.</summary>
     public IReadOnlyList<Value> Items => _items;
 
+    /// <summary>The distinct elements as a span (no enumerator allocation).</summary>
+    public ReadOnlySpan<Value> AsSpan() => _items;
+
     /// <summary>The number of distinct elements.</summary>
     public int Count => _items.Length;
 
