@@ -19,7 +19,11 @@ internal static class AuditDraftValidator
             throw new ArgumentException($"Unknown actor kind {draft.Actor.Kind}.", nameof(draft));
         }
 
+        RequireValidUtf16(draft.Actor.Display, "Actor.Display");
+        RequireValidUtf16(draft.OnBehalfOf, nameof(draft.OnBehalfOf));
         ArgumentNullException.ThrowIfNull(draft.Source, nameof(draft.Source));
+        RequireValidUtf16(draft.Source.SessionId, "Source.SessionId");
+        RequireValidUtf16(draft.Source.ExternalEventId, "Source.ExternalEventId");
         RequireText(draft.Source.Vendor, "Source.Vendor");
         RequireText(draft.Source.Product, "Source.Product");
         ValidateAction(draft.Action);
@@ -27,6 +31,7 @@ internal static class AuditDraftValidator
         {
             RequireText(resource.Type, "Resource.Type");
             ArgumentNullException.ThrowIfNull(resource.Id, "Resource.Id");
+            RequireValidUtf16(resource.Id, "Resource.Id");
         }
 
         if (draft.Policy is { } policy)
@@ -42,6 +47,12 @@ internal static class AuditDraftValidator
             if (policy.DeterminingPolicies.Any(p => p is null) || policy.ErroringPolicies.Any(p => p is null))
             {
                 throw new ArgumentException("Policy ids must not be null.", nameof(draft));
+            }
+
+            RequireValidUtf16(policy.PolicySetVersion, "Policy.PolicySetVersion");
+            foreach (var id in policy.DeterminingPolicies.Concat(policy.ErroringPolicies))
+            {
+                RequireValidUtf16(id, "Policy ids");
             }
         }
 
@@ -89,6 +100,30 @@ internal static class AuditDraftValidator
         }
     }
 
+    /// <summary>
+    /// Lone surrogates cannot be stored faithfully by every database (and would be replaced by U+FFFD when encoded),
+    /// so a stored event could stop matching its hash. Reject them up front.
+    /// </summary>
+    public static void RequireValidUtf16(string? value, string name)
+    {
+        if (value is null || value.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') < 0)
+        {
+            return;
+        }
+
+        for (var i = 0; i < value.Length; i++)
+        {
+            if (char.IsHighSurrogate(value[i]) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(value[i]))
+            {
+                throw new ArgumentException($"{name} contains invalid UTF-16 (a lone surrogate).", name);
+            }
+        }
+    }
+
     public static bool IsW3CId(string value, int length)
     {
         if (value.Length != length)
@@ -116,6 +151,8 @@ internal static class AuditDraftValidator
         {
             throw new ArgumentException($"{name} is required.", name);
         }
+
+        RequireValidUtf16(value, name);
 
         if (value.Length > MaxIdLength)
         {

@@ -200,7 +200,17 @@ public sealed class AuditWriter : IAsyncDisposable
     private AuditEventDraft Prepare(AuditEventDraft draft, out byte[] tail)
     {
         AuditDraftValidator.Validate(draft);
-        var redacted = _redactor.Redact(draft);
+        AuditEventDraft redacted;
+        try
+        {
+            redacted = _redactor.Redact(draft);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // System.Text.Json refuses to read some strings, e.g. escaped lone surrogates ("\ud800").
+            throw new ArgumentException("Details contain a string that cannot be read: " + ex.Message, nameof(draft), ex);
+        }
+
         var buffer = CanonicalBuffer.Rent();
         try
         {
@@ -244,6 +254,27 @@ public sealed class AuditWriter : IAsyncDisposable
     }
 
     private async Task RunAsync()
+    {
+        try
+        {
+            await RunLoopAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Should not happen (each step handles its own failures), but a dead loop must not leave callers
+            // waiting forever: refuse new appends and fail everything still queued.
+            _channel.Writer.TryComplete(ex);
+            while (_channel.Reader.TryRead(out var request))
+            {
+                request.TrySetException(ex);
+                request.CheckpointWaiter?.TrySetException(ex);
+            }
+
+            throw;
+        }
+    }
+
+    private async Task RunLoopAsync()
     {
         var reader = _channel.Reader;
         var batch = new List<WriterRequest>(_options.MaxBatchSize);

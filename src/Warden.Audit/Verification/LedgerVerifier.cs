@@ -18,7 +18,6 @@ public sealed class LedgerVerifier
     private readonly string? _ledgerId;
     private readonly AuditPublicKeySet _keys;
     private readonly Queue<AuditCheckpoint> _pendingCheckpoints = new();
-    private readonly byte[] _scratch = new byte[4096];
     private CanonicalBuffer? _encodeBuffer;
 
     private long _expected;
@@ -86,20 +85,7 @@ public sealed class LedgerVerifier
             return false;
         }
 
-        AuditHash computed;
-        var length = AuditHash.Size + canonical.Length;
-        if (length <= _scratch.Length)
-        {
-            previousHash.WriteTo(_scratch);
-            canonical.CopyTo(_scratch.AsSpan(AuditHash.Size));
-            computed = AuditHash.Compute(_scratch.AsSpan(0, length));
-        }
-        else
-        {
-            computed = AuditCanonicalJson.ComputeEventHash(previousHash, canonical);
-        }
-
-        return Check(sequence, previousHash, storedHash, computed);
+        return Check(sequence, previousHash, storedHash, AuditCanonicalJson.ComputeEventHash(previousHash, canonical));
     }
 
     /// <summary>Checks one event whose hash was already recomputed (lets callers hash batches in parallel).</summary>
