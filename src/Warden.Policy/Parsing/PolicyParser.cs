@@ -406,10 +406,22 @@ internal sealed class PolicyParser : TokenReader
 
     private Expr ParseUnary()
     {
+        // Cedar's grammar allows one to four repetitions of a single prefix operator (`!!x`, `--x`), not mixes.
         var ops = new List<TokenKind>();
+        var first = Current;
         while (Is(TokenKind.Bang) || Is(TokenKind.Minus))
         {
+            if (ops.Count > 0 && Current.Kind != ops[0])
+            {
+                throw Error("'!' and '-' cannot be combined without parentheses");
+            }
+
             ops.Add(Advance().Kind);
+        }
+
+        if (ops.Count > 4)
+        {
+            throw Error(first, $"too many occurrences of '{first.Text}'");
         }
 
         Expr operand;
@@ -574,16 +586,7 @@ internal sealed class PolicyParser : TokenReader
             case TokenKind.LBrace:
                 return ParseRecord();
             case TokenKind.Question:
-                {
-                    Advance();
-                    var name = Expect(TokenKind.Identifier, "slot name");
-                    return name.Text switch
-                    {
-                        "principal" => new SlotExpr(SlotKind.Principal),
-                        "resource" => new SlotExpr(SlotKind.Resource),
-                        _ => throw Error(name, $"invalid slot ?{name.Text}"),
-                    };
-                }
+                throw Error(t, "template slots are only allowed in the policy scope");
 
             case TokenKind.Identifier:
                 return ParseIdentifierPrimary();
@@ -640,7 +643,7 @@ internal sealed class PolicyParser : TokenReader
                 Advance();
                 return new LiteralExpr(BoolValue.False);
             case "if":
-                return ParseExpr();
+                throw Error(t, "if-then-else must be parenthesized here");
         }
 
         if (PeekAt(1).Kind != TokenKind.DoubleColon && PeekAt(1).Kind != TokenKind.LParen)

@@ -45,8 +45,10 @@ internal sealed class Typechecker
                     Variable.Resource => new EntityType(_env.ResourceType),
                     _ => _env.Context,
                 }, NoCaps);
-            case SlotExpr:
-                throw Err("unexpectedType", "template slots are not supported by the validator");
+            case SlotExpr slot:
+                // An unlinked slot could hold any entity; typing it as the environment's own type keeps `==` and
+                // `in` undecided (Bool) so every linkable environment is still typechecked.
+                return (new EntityType(slot.Slot == SlotKind.Principal ? _env.PrincipalType : _env.ResourceType), NoCaps);
             case IfExpr ife:
                 return TypeOfIf(ife, c);
             case AndExpr and:

@@ -93,6 +93,10 @@ public sealed class LexerParserTests
     [InlineData("permit(principal, action, resource) when { \"\\q\" };")]
     [InlineData("permit(principal, action, resource) when { \"a\" like \"\\u{110000}\" };")]
     [InlineData("permit(principal, action, resource) when { 1 # 2 };")]
+    [InlineData("permit(principal, action, resource) when { !!!!!true };")]
+    [InlineData("permit(principal, action, resource) when { !-1 };")]
+    [InlineData("permit(principal, action, resource) when { 1 + if true then 1 else 2 };")]
+    [InlineData("permit(principal, action, resource) when { principal == ?principal };")]
     public void Parse_RejectsMalformedInputWithStructuredError(string text)
     {
         PolicySet.TryParse(text, out _, out var error).ShouldBeFalse();

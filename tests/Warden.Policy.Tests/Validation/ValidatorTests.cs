@@ -63,6 +63,13 @@ public sealed class ValidatorTests
     }
 
     [Fact]
+    public void Templates_AreTypecheckedWithTheirSlots()
+    {
+        Validate("permit(principal == ?principal, action, resource in ?resource) when { principal.name == \"a\" };").Errors.ShouldBeEmpty();
+        Validate("permit(principal == ?principal, action, resource) when { principal.nope };").IsValid.ShouldBeFalse();
+    }
+
+    [Fact]
     public void AlwaysFalsePolicy_IsOnlyAWarning()
     {
         var r = Validate("permit(principal, action, resource) when { false };");
