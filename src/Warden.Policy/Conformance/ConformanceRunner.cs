@@ -14,10 +14,12 @@ namespace Warden.Policy.Conformance;
 /// </summary>
 public static class ConformanceRunner
 {
-    /// <summary>Runs one test file. <paramref name="root"/> defaults to the file's folder.</summary>
+    /// <summary>
+    /// Runs one test file. Paths inside it are resolved against <paramref name="root"/>; when null, the nearest
+    /// folder (the file's own, or an ancestor) under which the referenced policy file exists is used.
+    /// </summary>
     public static ConformanceTestResult RunFile(string path, string? root = null)
     {
-        root ??= System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path)) ?? ".";
         try
         {
             return Run(path, root);
@@ -43,10 +45,11 @@ public static class ConformanceRunner
             .Where(p => !p.EndsWith(".entities.json", StringComparison.Ordinal) && !string.Equals(System.IO.Path.GetFileName(p), "entities.json", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal);
 
-    private static ConformanceTestResult Run(string path, string root)
+    private static ConformanceTestResult Run(string path, string? root)
     {
         using var doc = JsonDocument.Parse(File.ReadAllText(path));
         var t = doc.RootElement;
+        root ??= InferRoot(path, t.GetProperty("policies").GetString()!);
         string Resolve(string field) => System.IO.Path.Combine(root, t.GetProperty(field).GetString()!);
 
         CedarSchema? schema = null;
@@ -77,6 +80,20 @@ public static class ConformanceRunner
         }
 
         return new ConformanceTestResult(path, expectValid, validationMatched, validationErrors, requests, null);
+    }
+
+    private static string InferRoot(string testPath, string policiesPath)
+    {
+        var start = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(testPath)) ?? ".";
+        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(System.IO.Path.Combine(dir.FullName, policiesPath)))
+            {
+                return dir.FullName;
+            }
+        }
+
+        return start;
     }
 
     private static ConformanceRequestResult RunRequest(JsonElement r, PolicySet policies, EntityStore entities, CedarSchema? schema)

@@ -172,13 +172,13 @@ internal sealed class PolicyParser : TokenReader
             if (Accept(TokenKind.LBracket))
             {
                 var list = new List<EntityUid>();
-                if (!Is(TokenKind.RBracket))
+                while (!Is(TokenKind.RBracket))
                 {
-                    do
+                    list.Add(ParseActionUid());
+                    if (!Accept(TokenKind.Comma))
                     {
-                        list.Add(ParseActionUid());
+                        break;
                     }
-                    while (Accept(TokenKind.Comma));
                 }
 
                 Expect(TokenKind.RBracket, "']'");
@@ -486,14 +486,15 @@ internal sealed class PolicyParser : TokenReader
 
     private List<Expr> ParseArgs()
     {
+        // Cedar's grammar accepts a trailing comma in argument, set, record and action lists.
         var args = new List<Expr>();
-        if (!Is(TokenKind.RParen))
+        while (!Is(TokenKind.RParen))
         {
-            do
+            args.Add(ParseExpr());
+            if (!Accept(TokenKind.Comma))
             {
-                args.Add(ParseExpr());
+                break;
             }
-            while (Accept(TokenKind.Comma));
         }
 
         Expect(TokenKind.RParen, "')'");
@@ -570,13 +571,13 @@ internal sealed class PolicyParser : TokenReader
                 {
                     Advance();
                     var items = new List<Expr>();
-                    if (!Is(TokenKind.RBracket))
+                    while (!Is(TokenKind.RBracket))
                     {
-                        do
+                        items.Add(ParseExpr());
+                        if (!Accept(TokenKind.Comma))
                         {
-                            items.Add(ParseExpr());
+                            break;
                         }
-                        while (Accept(TokenKind.Comma));
                     }
 
                     Expect(TokenKind.RBracket, "']'");
@@ -600,31 +601,32 @@ internal sealed class PolicyParser : TokenReader
         Advance();
         var fields = new List<KeyValuePair<string, Expr>>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        if (!Is(TokenKind.RBrace))
+        while (!Is(TokenKind.RBrace))
         {
-            do
+            var keyTok = Current;
+            string key;
+            if (Is(TokenKind.String))
             {
-                var keyTok = Current;
-                string key;
-                if (Is(TokenKind.String))
-                {
-                    key = StringEscapes.Unescape(Advance());
-                }
-                else
-                {
-                    key = Expect(TokenKind.Identifier, "record key").Text;
-                }
-
-                Expect(TokenKind.Colon, "':'");
-                var value = ParseExpr();
-                if (!seen.Add(key))
-                {
-                    throw Error(keyTok, $"duplicate record key {StringValue.Quote(key)}");
-                }
-
-                fields.Add(new KeyValuePair<string, Expr>(key, value));
+                key = StringEscapes.Unescape(Advance());
             }
-            while (Accept(TokenKind.Comma));
+            else
+            {
+                key = Expect(TokenKind.Identifier, "record key").Text;
+            }
+
+            Expect(TokenKind.Colon, "':'");
+            var value = ParseExpr();
+            if (!seen.Add(key))
+            {
+                throw Error(keyTok, $"duplicate record key {StringValue.Quote(key)}");
+            }
+
+            fields.Add(new KeyValuePair<string, Expr>(key, value));
+
+            if (!Accept(TokenKind.Comma))
+            {
+                break;
+            }
         }
 
         Expect(TokenKind.RBrace, "'}'");
