@@ -143,8 +143,13 @@ public sealed class SqlAuditLedgerStore(ConnectionFactory connections) : IAuditL
         QueryCheckpointsAsync("WHERE to_seq >= @from AND to_seq <= @to ORDER BY to_seq", fromSequence, toSequence, cancellationToken);
 
     /// <summary>Decodes an event from a row whose columns at <paramref name="offset"/> are prev_hash, hash, body.</summary>
-    internal static AuditEvent ReadEvent(DbDataReader reader, int offset) =>
-        AuditEventReader.Parse((byte[])reader.GetValue(offset + 2), new AuditHash((byte[])reader.GetValue(offset)), new AuditHash((byte[])reader.GetValue(offset + 1)));
+    internal static AuditEvent ReadEvent(DbDataReader reader, int offset)
+    {
+        // Columns in order: readers opened with SequentialAccess cannot go back.
+        var previous = new AuditHash((byte[])reader.GetValue(offset));
+        var hash = new AuditHash((byte[])reader.GetValue(offset + 1));
+        return AuditEventReader.Parse((byte[])reader.GetValue(offset + 2), previous, hash);
+    }
 
     private async IAsyncEnumerable<AuditCheckpoint> QueryCheckpointsAsync(string where, long? from, long? to, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
