@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using System.Threading.Channels;
 using Warden.Audit.Canonical;
@@ -29,6 +30,9 @@ public sealed class AuditWriter : IAsyncDisposable
     private readonly AuditHash _genesis;
     private readonly Channel<WriterRequest> _channel;
     private readonly ITimer? _timer;
+    private readonly Meter _meter;
+    private readonly bool _ownsMeter;
+    private readonly Counter<long> _failedAppends;
     private Task _loop = Task.CompletedTask;
 
     // Chain state: mutated only by the loop.
@@ -42,7 +46,7 @@ public sealed class AuditWriter : IAsyncDisposable
     private long _batches;
     private Exception? _lastCheckpointError;
 
-    private AuditWriter(IAuditLedgerStore store, AuditWriterOptions options, AuditKeyring? keyring, TimeProvider time)
+    private AuditWriter(IAuditLedgerStore store, AuditWriterOptions options, AuditKeyring? keyring, TimeProvider time, IMeterFactory? meterFactory)
     {
         _store = store;
         _options = options;
@@ -57,11 +61,22 @@ public sealed class AuditWriter : IAsyncDisposable
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
+        // Observable instruments read the counters the loop already keeps, so metrics cost nothing per append.
+        _ownsMeter = meterFactory is null;
+        _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        _meter.CreateObservableGauge("warden.audit.queue.length", () => QueueLength, "{append}", "Appends waiting for the writer loop.");
+        _meter.CreateObservableCounter("warden.audit.events.committed", () => CommittedCount, "{event}", "Events durably written.");
+        _meter.CreateObservableCounter("warden.audit.batches", () => BatchCount, "{batch}", "Store append calls.");
+        _meter.CreateObservableGauge("warden.audit.sequence.last", () => LastSequence, "{event}", "Sequence of the last durable event.");
+        _failedAppends = _meter.CreateCounter<long>("warden.audit.append.failures", "{event}", "Appends failed because the store write failed.");
         if (keyring is not null && options.CheckpointInterval > TimeSpan.Zero)
         {
             _timer = time.CreateTimer(static state => ((AuditWriter)state!).OnTimer(), this, options.CheckpointInterval, options.CheckpointInterval);
         }
     }
+
+    /// <summary>Name of the <see cref="Meter"/> the writer reports on.</summary>
+    public const string MeterName = "Warden.Audit";
 
     /// <summary>The ledger's genesis hash (previous hash of event 1).</summary>
     public AuditHash Genesis => _genesis;
@@ -91,19 +106,22 @@ public sealed class AuditWriter : IAsyncDisposable
     /// <param name="options">Ledger id, batching and checkpoint settings.</param>
     /// <param name="keyring">Signs checkpoints; <see langword="null"/> writes no checkpoints (tests only).</param>
     /// <param name="timeProvider">Clock; <see cref="TimeProvider.System"/> by default.</param>
+    /// <param name="meterFactory">Creates the <see cref="MeterName"/> meter (from DI); a private meter when null.</param>
     /// <param name="cancellationToken">Cancels loading.</param>
+    /// <exception cref="AuditLedgerCorruptException">The stored tail does not match the last checkpoint.</exception>
     public static async Task<AuditWriter> StartAsync(
         IAuditLedgerStore store,
         AuditWriterOptions options,
         AuditKeyring? keyring = null,
         TimeProvider? timeProvider = null,
+        IMeterFactory? meterFactory = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxBatchSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.QueueCapacity, 1);
-        var writer = new AuditWriter(store, options, keyring, timeProvider ?? TimeProvider.System);
+        var writer = new AuditWriter(store, options, keyring, timeProvider ?? TimeProvider.System, meterFactory);
         try
         {
             await writer.LoadHeadAsync(cancellationToken).ConfigureAwait(false);
@@ -117,11 +135,20 @@ public sealed class AuditWriter : IAsyncDisposable
 
                 writer._lastCheckpoint = checkpoint;
                 writer._lastCheckpointHash = checkpoint.ComputeHash();
+                if (options.VerifyTailOnStart)
+                {
+                    await writer.VerifyTailAsync(checkpoint, cancellationToken).ConfigureAwait(false);
+                }
             }
         }
         catch
         {
             writer._timer?.Dispose();
+            if (writer._ownsMeter)
+            {
+                writer._meter.Dispose();
+            }
+
             throw;
         }
 
@@ -187,7 +214,17 @@ public sealed class AuditWriter : IAsyncDisposable
             await _timer.DisposeAsync().ConfigureAwait(false);
         }
 
-        await _loop.ConfigureAwait(false);
+        try
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        finally
+        {
+            if (_ownsMeter)
+            {
+                _meter.Dispose();
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -241,6 +278,31 @@ public sealed class AuditWriter : IAsyncDisposable
         }
 
         return redacted;
+    }
+
+    /// <summary>Checks events [checkpoint.To, head] chain correctly and event checkpoint.To matches the checkpoint.</summary>
+    private async Task VerifyTailAsync(AuditCheckpoint checkpoint, CancellationToken cancellationToken)
+    {
+        var expected = checkpoint.ToSequence;
+        AuditHash previous = default;
+        await foreach (var e in _store.ReadEventsAsync(checkpoint.ToSequence, long.MaxValue, cancellationToken).ConfigureAwait(false))
+        {
+            var ok = e.Sequence == expected
+                && AuditCanonicalJson.ComputeEventHash(e) == e.Hash
+                && (e.Sequence == checkpoint.ToSequence ? e.Hash == checkpoint.LastEventHash : e.PreviousHash == previous);
+            if (!ok)
+            {
+                throw new AuditLedgerCorruptException(e.Sequence, $"Stored event {e.Sequence} does not match the chain sealed by checkpoint [{checkpoint.FromSequence}, {checkpoint.ToSequence}]; run a full verification.");
+            }
+
+            previous = e.Hash;
+            expected++;
+        }
+
+        if (expected - 1 != _lastSequence || (_lastSequence >= checkpoint.ToSequence && previous != _lastHash))
+        {
+            throw new AuditLedgerCorruptException(expected, $"Stored events end at {expected - 1}, but the store head says {_lastSequence} and the last checkpoint covers {checkpoint.ToSequence}.");
+        }
     }
 
     private void OnTimer() => _channel.Writer.TryWrite(WriterRequest.Tick);
@@ -334,6 +396,7 @@ public sealed class AuditWriter : IAsyncDisposable
             // Atomic append: nothing from this batch is durable. Reload the head before the next batch in case
             // the failure was a conflict with another writer or the store's state is otherwise unknown.
             _headStale = true;
+            _failedAppends.Add(batch.Count);
             foreach (var request in batch)
             {
                 request.TrySetException(ex);

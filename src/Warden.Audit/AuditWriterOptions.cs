@@ -20,6 +20,12 @@ public sealed record AuditWriterOptions
     /// <summary>Sign a checkpoint this often when events were written since the last one (<see cref="TimeSpan.Zero"/> disables).</summary>
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// On start, re-hash the events after the last checkpoint and check they still end in what that checkpoint
+    /// signed, so the writer never extends a chain that was altered while the server was down.
+    /// </summary>
+    public bool VerifyTailOnStart { get; init; } = true;
+
     /// <summary>Extra redaction rules.</summary>
     public RedactionOptions Redaction { get; init; } = new();
 }

@@ -222,6 +222,87 @@ public sealed class AuditWriterTests : IDisposable
         e.Details!.Value.GetRawText().ShouldBe("""{"a":2,"b":1}""");
     }
 
+    [Fact]
+    public async Task Start_RefusesToExtendAChainAlteredAfterItsLastCheckpoint()
+    {
+        var store = new InMemoryAuditLedgerStore();
+        await using (var writer = await AuditWriter.StartAsync(store, TestData.Options(checkpointEvery: 10), new AuditKeyring(_key), _time))
+        {
+            for (var i = 0; i < 15; i++)
+            {
+                await writer.AppendAsync(TestData.Draft(i));
+            }
+
+            await writer.CheckpointAsync();
+            await writer.AppendAsync(TestData.Draft(15));
+            await writer.AppendAsync(TestData.Draft(16));
+        }
+
+        var sealedThrough = store.Checkpoints[^1].ToSequence;
+        store.Tamper(events => { events[^1] = events[^1] with { OrgId = "other" }; return events; });
+
+        var ex = await Should.ThrowAsync<AuditLedgerCorruptException>(() => AuditWriter.StartAsync(store, TestData.Options(), new AuditKeyring(_key), _time));
+        ex.Sequence.ShouldBeGreaterThanOrEqualTo(sealedThrough);
+    }
+
+    [Fact]
+    public async Task Start_RefusesAStoreTruncatedBeforeItsLastCheckpoint()
+    {
+        var store = await TestData.LedgerAsync(30, new AuditKeyring(_key), checkpointEvery: 10);
+        store.Tamper(events => events.Take(25).ToList());
+
+        await Should.ThrowAsync<AuditLedgerCorruptException>(() => AuditWriter.StartAsync(store, TestData.Options(), new AuditKeyring(_key), _time));
+    }
+
+    [Fact]
+    public async Task Metrics_ReportCommittedEventsAndFailures()
+    {
+        var store = new InMemoryAuditLedgerStore();
+        using var meters = new TestMeterFactory();
+        var measurements = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            // Other tests run writers in parallel under the same meter name: listen to ours only.
+            if (meters.Created.Contains(instrument.Meter))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => measurements.AddOrUpdate(instrument.Name, value, (_, old) => instrument.Name.EndsWith("failures", StringComparison.Ordinal) ? old + value : value));
+        listener.Start();
+        await using var writer = await AuditWriter.StartAsync(store, TestData.Options(), timeProvider: _time, meterFactory: meters);
+
+        await writer.AppendAsync(TestData.Draft(0));
+        store.FailNextAppends(1);
+        await Should.ThrowAsync<IOException>(() => writer.AppendAsync(TestData.Draft(1)));
+        listener.RecordObservableInstruments();
+
+        measurements["warden.audit.events.committed"].ShouldBe(1);
+        measurements["warden.audit.append.failures"].ShouldBe(1);
+        measurements["warden.audit.sequence.last"].ShouldBe(1);
+    }
+
+    private sealed class TestMeterFactory : System.Diagnostics.Metrics.IMeterFactory
+    {
+        public List<System.Diagnostics.Metrics.Meter> Created { get; } = [];
+
+        public System.Diagnostics.Metrics.Meter Create(System.Diagnostics.Metrics.MeterOptions options)
+        {
+            var meter = new System.Diagnostics.Metrics.Meter(options);
+            Created.Add(meter);
+            return meter;
+        }
+
+        public void Dispose()
+        {
+            foreach (var meter in Created)
+            {
+                meter.Dispose();
+            }
+        }
+    }
+
     /// <summary>A store whose appends block until released, to observe acknowledgement timing.</summary>
     private sealed class GatedStore : IAuditLedgerStore
     {
