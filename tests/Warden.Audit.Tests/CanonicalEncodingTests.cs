@@ -115,6 +115,17 @@ public sealed class CanonicalEncodingTests
     }
 
     [Fact]
+    public void Hash_MatchesThePinnedTestVector()
+    {
+        // A fixed vector, cross-checked with an independent Python hashlib computation, so other implementations
+        // (and future refactors) can check byte-exact compatibility.
+        var e = Event("""{"b":[1,2.5,"x\n"],"a":{"c":null}}""", 1.50m) with { PreviousHash = AuditCanonicalJson.ComputeGenesis("ledger-test") };
+
+        AuditCanonicalJson.ComputeGenesis("ledger-test").ToString().ShouldBe("08daf14a2e0c2f5967c9b77bf9b99cd44c19077064895898c6b855783b011f25");
+        AuditCanonicalJson.ComputeEventHash(e).ToString().ShouldBe("4a6a16b4c327e63c423ba33828467f003d5eefc9c9472d19dbbea80cd9ef467f");
+    }
+
+    [Fact]
     public void Genesis_DependsOnLedgerId()
     {
         AuditCanonicalJson.ComputeGenesis("a").ShouldBe(AuditHash.Compute("warden.audit.genesis.v1:a"u8));
