@@ -15,15 +15,19 @@ namespace Warden.Policy.Json;
 /// </summary>
 public static class CedarJson
 {
-    /// <summary>Parses an entity array (Cedar entities JSON). With a schema, the schema's action entities are added.</summary>
-    public static EntityStore ParseEntities(string json, CedarSchema? schema = null)
+    /// <summary>
+    /// Parses an entity array (Cedar entities JSON). With a schema, values are interpreted by their declared
+    /// types, the schema's action entities are added, and (unless <paramref name="validate"/> is false) every
+    /// entity must conform to the schema.
+    /// </summary>
+    public static EntityStore ParseEntities(string json, CedarSchema? schema = null, bool validate = true)
     {
         using var doc = ParseDocument(json);
-        return ParseEntities(doc.RootElement, schema);
+        return ParseEntities(doc.RootElement, schema, validate);
     }
 
     /// <summary>Parses an entity array from a JSON element.</summary>
-    public static EntityStore ParseEntities(JsonElement root, CedarSchema? schema = null)
+    public static EntityStore ParseEntities(JsonElement root, CedarSchema? schema = null, bool validate = true)
     {
         if (root.ValueKind != JsonValueKind.Array)
         {
@@ -110,6 +114,18 @@ public static class CedarJson
             {
                 byUid[uid] = list.Count;
                 list.Add(new Entity(uid, attrs, parents, tags));
+            }
+        }
+
+        if (schema is not null && validate)
+        {
+            foreach (var e in list)
+            {
+                var problems = Validation.EntityValidator.Validate(e, schema);
+                if (problems.Count > 0)
+                {
+                    throw Fail(problems[0]);
+                }
             }
         }
 

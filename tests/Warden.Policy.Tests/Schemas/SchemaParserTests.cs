@@ -124,6 +124,21 @@ public sealed class SchemaParserTests
     }
 
     [Theory]
+    [InlineData("""[{"uid": {"type": "App::Nope", "id": "a"}, "attrs": {}, "parents": []}]""")]
+    [InlineData("""[{"uid": {"type": "App::Color", "id": "blue"}, "attrs": {}, "parents": []}]""")]
+    [InlineData("""[{"uid": {"type": "App::Group", "id": "g"}, "attrs": {"extra": 1}, "parents": []}]""")]
+    [InlineData("""[{"uid": {"type": "App::Group", "id": "g"}, "attrs": {}, "parents": [{"type": "App::Color", "id": "red"}]}]""")]
+    [InlineData("""[{"uid": {"type": "App::Group", "id": "g"}, "attrs": {}, "parents": [], "tags": {"a": "b"}}]""")]
+    [InlineData("""[{"uid": {"type": "App::User", "id": "u"}, "attrs": {"name": 1}, "parents": []}]""")]
+    [InlineData("""[{"uid": {"type": "App::Action", "id": "nope"}, "attrs": {}, "parents": []}]""")]
+    public void Entities_ThatDoNotConformToTheSchemaAreRejected(string json)
+    {
+        var s = CedarSchema.Parse(Schema);
+        Should.Throw<ParseException>(() => CedarJson.ParseEntities(json, s));
+        CedarJson.ParseEntities(json, s, validate: false).Count.ShouldBeGreaterThan(0);
+    }
+
+    [Theory]
     [InlineData("{}")]
     [InlineData("[1]")]
     [InlineData("[{\"uid\": {\"type\": 1, \"id\": \"x\"}}]")]
