@@ -76,6 +76,23 @@ public sealed class CanonicalEncodingTests
             """);
     }
 
+    [Theory]
+    [InlineData("79228162514264337593543950335", "79228162514264337593543950335")]
+    [InlineData("-79228162514264337593543950335", "-79228162514264337593543950335")]
+    [InlineData("0.00", "0")]
+    [InlineData("-0.0", "0")]
+    [InlineData("0.0000000000000000000000000001", "0.0000000000000000000000000001")]
+    [InlineData("100", "100")]
+    [InlineData("1.2300", "1.23")]
+    public void Encode_NormalisesCostAmounts(string amount, string expected)
+    {
+        var e = Event(cost: decimal.Parse(amount, System.Globalization.CultureInfo.InvariantCulture));
+
+        Encode(e).ShouldContain($$"""
+            "cost":{"amount":"{{expected}}","unit":"USD"}
+            """);
+    }
+
     [Fact]
     public void Encode_EscapesOnlyQuotesBackslashesAndControlCharacters()
     {

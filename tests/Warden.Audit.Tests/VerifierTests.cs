@@ -148,6 +148,17 @@ public sealed class VerifierTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Verify_ReportsAnUnencodableStoredEventInsteadOfThrowing()
+    {
+        _store.Tamper(events => { events[5] = events[5] with { Outcome = (AuditOutcome)99 }; return events; });
+
+        var problem = (await VerifyAsync()).Problem.ShouldNotBeNull();
+
+        problem.Kind.ShouldBe(VerificationProblemKind.Modified);
+        problem.Sequence.ShouldBe(6);
+    }
+
+    [Fact]
     public async Task Verify_RejectsAChainFromAnotherLedger()
     {
         var problem = (await LedgerVerifier.VerifyStoreAsync(_store, "another-ledger", Keys)).Problem.ShouldNotBeNull();

@@ -18,7 +18,6 @@ public sealed class LedgerVerifier
     private readonly string? _ledgerId;
     private readonly AuditPublicKeySet _keys;
     private readonly Queue<AuditCheckpoint> _pendingCheckpoints = new();
-    private CanonicalBuffer? _encodeBuffer;
 
     private long _expected;
     private AuditHash _lastHash;
@@ -69,12 +68,7 @@ public sealed class LedgerVerifier
             return false;
         }
 
-        var buffer = _encodeBuffer ??= new CanonicalBuffer();
-        buffer.Clear();
-        auditEvent.PreviousHash.WriteTo(buffer.Reserve(AuditHash.Size));
-        AuditCanonicalJson.WriteEvent(auditEvent, buffer);
-        var computed = AuditHash.Compute(buffer.WrittenSpan);
-        return Check(auditEvent.Sequence, auditEvent.PreviousHash, auditEvent.Hash, computed);
+        return Check(auditEvent.Sequence, auditEvent.PreviousHash, auditEvent.Hash, SafeHash(auditEvent));
     }
 
     /// <summary>Checks one event given as its canonical bytes plus stated hashes (the export path).</summary>
@@ -222,7 +216,7 @@ public sealed class LedgerVerifier
 
     private static bool VerifyChunk(LedgerVerifier verifier, List<AuditEvent> chunk, AuditHash[] hashes)
     {
-        ParallelHash(chunk.Count, i => AuditCanonicalJson.ComputeEventHash(chunk[i]), hashes);
+        ParallelHash(chunk.Count, i => SafeHash(chunk[i]), hashes);
         for (var i = 0; i < chunk.Count; i++)
         {
             var e = chunk[i];
@@ -234,6 +228,22 @@ public sealed class LedgerVerifier
 
         chunk.Clear();
         return true;
+    }
+
+    /// <summary>
+    /// Recomputed hash, or zero when a (corrupted) stored event cannot even be encoded: verification reports it as
+    /// modified instead of crashing.
+    /// </summary>
+    private static AuditHash SafeHash(AuditEvent e)
+    {
+        try
+        {
+            return AuditCanonicalJson.ComputeEventHash(e);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return AuditHash.Zero;
+        }
     }
 
     /// <summary>Fills <paramref name="results"/>[0..count) using all cores when the batch is big enough to be worth it.</summary>
