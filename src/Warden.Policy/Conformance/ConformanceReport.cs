@@ -71,6 +71,55 @@ public sealed class ConformanceReport
         CultureInfo.InvariantCulture,
         $"requests: {RequestsPassed}/{RequestsTotal} matched; validation: {ValidationPassed}/{ValidationTotal} matched; load errors: {LoadErrors}");
 
+    /// <summary>
+    /// Writes a human-readable report: one line per mismatch (at most <paramref name="maxFailures"/>), the
+    /// request/validation breakdown, and the closing <c>N passed, M failed</c> line.
+    /// </summary>
+    public void WriteTo(TextWriter writer, int maxFailures = 50)
+    {
+        var written = 0;
+        foreach (var t in Tests.Where(t => !t.Passed))
+        {
+            foreach (var line in FailureLines(t))
+            {
+                if (written++ < maxFailures)
+                {
+                    writer.WriteLine(line);
+                }
+            }
+        }
+
+        if (written > maxFailures)
+        {
+            writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"... and {written - maxFailures} more"));
+        }
+
+        writer.WriteLine(Details);
+        writer.WriteLine(Summary);
+    }
+
+    /// <summary>Describes what did not match in one test file.</summary>
+    public static IEnumerable<string> FailureLines(ConformanceTestResult t)
+    {
+        if (t.Error is not null)
+        {
+            yield return $"{t.Path}: could not load: {t.Error}";
+            yield break;
+        }
+
+        if (!t.ValidationMatched)
+        {
+            yield return t.ExpectedValid
+                ? $"{t.Path}: expected the policies to validate, but: {string.Join(" | ", t.ValidationErrors)}"
+                : $"{t.Path}: expected validation errors, but the policies validated";
+        }
+
+        foreach (var r in t.Requests.Where(r => !r.Passed))
+        {
+            yield return $"{t.Path}: {r.Description}: {r.Failure}";
+        }
+    }
+
     /// <inheritdoc />
     public override string ToString() => Summary;
 }

@@ -39,6 +39,13 @@ public static class ConformanceRunner
         return new ConformanceReport(results);
     }
 
+    /// <summary>
+    /// Expands command-line style arguments: folders become the test files under them (see <see cref="FindTests"/>),
+    /// files are kept as given.
+    /// </summary>
+    public static IEnumerable<string> ExpandPaths(IEnumerable<string> pathsOrFolders) =>
+        pathsOrFolders.SelectMany(p => Directory.Exists(p) ? FindTests(p) : [p]);
+
     /// <summary>Finds the test description files under a folder (JSON files that are not <c>*.entities.json</c>).</summary>
     public static IEnumerable<string> FindTests(string folder) =>
         Directory.EnumerateFiles(folder, "*.json", SearchOption.AllDirectories)

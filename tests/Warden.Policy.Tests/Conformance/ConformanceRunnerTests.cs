@@ -53,6 +53,11 @@ public sealed class ConformanceRunnerTests : IDisposable
         report.TestsFailed.ShouldBe(2);
         report.LoadErrors.ShouldBe(1);
         report.Summary.ShouldBe("1 passed, 2 failed");
+        var text = new StringWriter();
+        report.WriteTo(text);
+        text.ToString().ShouldContain("could not load");
+        text.ToString().TrimEnd().ShouldEndWith("1 passed, 2 failed");
+        ConformanceRunner.ExpandPaths([Path.Combine(_dir, "tests")]).Count().ShouldBe(2);
     }
 
     private string WriteTest(string name, bool expectAllowForAlice)

@@ -28,26 +28,8 @@ public sealed class ConformanceTests(CorpusFixture corpus, ITestOutputHelper out
         output.WriteLine($"{report.Tests.Count} test files in {sw.Elapsed.TotalSeconds:F1}s");
         output.WriteLine(report.Details);
         output.WriteLine(report.Summary);
-        var failures = report.Tests.Where(t => !t.Passed).ToList();
-        var lines = new List<string>();
-        foreach (var t in failures)
-        {
-            var rel = Path.GetRelativePath(corpus.Root, t.Path);
-            if (t.Error is not null)
-            {
-                lines.Add($"{rel}: load error: {t.Error}");
-            }
-
-            if (!t.ValidationMatched && t.Error is null)
-            {
-                lines.Add($"{rel}: validation expected {(t.ExpectedValid ? "valid" : "invalid")}; errors: {string.Join(" | ", t.ValidationErrors)}");
-            }
-
-            foreach (var r in t.Requests.Where(r => !r.Passed))
-            {
-                lines.Add($"{rel}: {r.Description}: {r.Failure}");
-            }
-        }
+        var lines = report.Tests.Where(t => !t.Passed).SelectMany(ConformanceReport.FailureLines).ToList();
+        output.WriteLine($"{lines.Count} mismatches");
 
         foreach (var line in lines.Take(15))
         {
