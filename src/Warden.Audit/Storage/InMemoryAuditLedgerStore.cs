@@ -6,7 +6,7 @@ namespace Warden.Audit.Storage;
 /// A thread-safe in-memory store for tests and tooling. Also lets tests tamper with stored data
 /// (<see cref="Tamper"/>) and inject failures (<see cref="FailNextAppends"/>).
 /// </summary>
-public sealed class InMemoryAuditLedgerStore : IAuditLedgerStore
+public sealed class InMemoryAuditLedgerStore : IAuditLedgerStore, IAuditQueryStore
 {
     private readonly Lock _lock = new();
     private readonly List<AuditEvent> _events = [];
@@ -194,6 +194,26 @@ public sealed class InMemoryAuditLedgerStore : IAuditLedgerStore
         }
 
         await Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<AuditEvent> QueryAsync(AuditQuery query, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        AuditQueryMatcher.Validate(query);
+        AuditEvent[] matches;
+        lock (_lock)
+        {
+            var ordered = query.Descending ? Enumerable.Reverse(_events) : _events;
+            matches = ordered.Where(e => AuditQueryMatcher.Matches(query, e)).Take(query.Limit).ToArray();
+        }
+
+        foreach (var e in matches)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return e;
+        }
+
+        await Task.CompletedTask.ConfigureAwait(false);
     }
 
     // Sequences are normally index + 1, but tampering can break that; fall back to a scan then.
