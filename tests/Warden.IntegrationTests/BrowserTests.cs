@@ -65,6 +65,44 @@ public sealed class BrowserTests
     }
 
     [Fact]
+    public async Task AuditPage_ListsFiltersFollowsLiveAndVerifies()
+    {
+        await using var server = await TestServer.StartAsync("sqlite");
+        using var admin = server.Client();
+        await admin.CreateTeamAsync("default", new CreateTeamRequest("before-page"));
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { BaseURL = server.BaseAddress.ToString() });
+        await page.GotoAsync("login");
+        await page.Locator("details.alt summary").ClickAsync();
+        await page.GetByTestId("login-token").FillAsync(server.AdminToken);
+        await page.GetByTestId("login-token-submit").ClickAsync();
+        await page.WaitForURLAsync("**/o/default");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Audit" }).ClickAsync();
+        var table = page.GetByTestId("audit-events");
+        (await table.InnerTextAsync()).ShouldContain("team:before-page");
+        (await table.InnerTextAsync()).ShouldContain("auth.login");
+
+        await page.Locator("input[name=action]").FillAsync("team.*");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
+        await page.WaitForURLAsync("**/audit?action=team.*");
+        (await table.InnerTextAsync()).ShouldNotContain("auth.login");
+
+        // Live: tick "Follow live", then a change made elsewhere appears without reloading.
+        await page.GetByTestId("audit-follow").CheckAsync();
+        await page.WaitForTimeoutAsync(300);
+        await admin.CreateTeamAsync("default", new CreateTeamRequest("while-watching"));
+        await table.Locator("tr.fresh", new() { HasText = "team:while-watching" }).WaitForAsync(new() { Timeout = 10_000 });
+
+        await table.Locator("a").First.ClickAsync();
+        await page.GetByTestId("verify").ClickAsync();
+        (await page.GetByTestId("verification").InnerTextAsync()).ShouldContain("Intact");
+        (await page.GetByTestId("event-record").InnerTextAsync()).ShouldContain("\"action\": \"team.create\"");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "ui-audit-event.png"), FullPage = true });
+    }
+
+    [Fact]
     public async Task Forms_WithoutTheAntiforgeryToken_AreRejected()
     {
         await using var server = await TestServer.StartAsync("sqlite");

@@ -70,6 +70,66 @@ public sealed partial class WardenUpTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task SigkillDuringWrites_LosesNoAcknowledgedAuditEvent_AndTheChainVerifies()
+    {
+        var (process, output) = await StartAsync();
+        var token = TokenLine().Match(output).Groups[1].Value;
+        var address = new Uri(AddressLine().Match(output).Groups[1].Value);
+        var acknowledged = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using var stop = new CancellationTokenSource();
+        var writers = Enumerable.Range(0, 16).Select(w => Task.Run(async () =>
+        {
+            using var http = new HttpClient { BaseAddress = address };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            for (var i = 0; i < 500 && !stop.IsCancellationRequested; i++)
+            {
+                var name = $"w{w}-{i}";
+                try
+                {
+                    using var response = await http.PostAsync("api/v1/orgs/default/teams",
+                        new StringContent($"{{\"name\":\"{name}\"}}", System.Text.Encoding.UTF8, "application/json"), stop.Token);
+                    if (response.StatusCode == HttpStatusCode.Created)
+                    {
+                        acknowledged.Add(name);
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        })).ToArray();
+
+        // Let the writers get going, then kill the server without warning.
+        while (acknowledged.Count < 100 && writers.Any(t => !t.IsCompleted))
+        {
+            await Task.Delay(20);
+        }
+
+        process.Kill();
+        await process.WaitForExitAsync();
+        await stop.CancelAsync();
+        await Task.WhenAll(writers);
+        process.Dispose();
+
+        var data = Path.Combine(_work, ".warden");
+        var target = Warden.Data.DatabaseTarget.Sqlite(Path.Combine(data, "warden.db"));
+        await using (var connections = new Warden.Data.ConnectionFactory(target))
+        await using (var c = await connections.OpenAsync())
+        {
+            var audited = (await Dapper.SqlMapper.QueryAsync<string>(c, "SELECT resource_id FROM audit_events WHERE action = 'team.create'")).ToHashSet();
+            acknowledged.Count.ShouldBeGreaterThanOrEqualTo(100);
+            acknowledged.Where(a => !audited.Contains(a)).ShouldBeEmpty("every acknowledged change has its audit event");
+        }
+
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var code = await Warden.Cli.WardenCli.RunAsync(["audit", "verify", "--data", data], new Warden.Cli.CliEnvironment(stdout, stderr, _ => null, _work, false));
+        code.ShouldBe(0, stderr.ToString());
+        stdout.ToString().ShouldContain("intact");
+    }
+
     private async Task<(Process Process, string Output)> StartAsync()
     {
         var process = Start("up", "--listen", "127.0.0.1:0");

@@ -43,7 +43,7 @@ public sealed class AuditLedger : IAuditRecorder, IAsyncDisposable
         var keys = new AuditKeyStore(connections, secrets, time);
         var keyring = await keys.LoadOrCreateAsync(cancellationToken).ConfigureAwait(false);
         var store = new SqlAuditLedgerStore(connections);
-        var writer = await AuditWriter.StartAsync(store, (options ?? new AuditWriterOptions { LedgerId = ledgerId }) with { LedgerId = ledgerId }, keyring, time, cancellationToken).ConfigureAwait(false);
+        var writer = await AuditWriter.StartAsync(store, (options ?? new AuditWriterOptions { LedgerId = ledgerId }) with { LedgerId = ledgerId }, keyring, time, cancellationToken: cancellationToken).ConfigureAwait(false);
         return new AuditLedger(writer, store, keys, ledgerId);
     }
 

@@ -8,6 +8,7 @@ namespace Warden.Server.Components;
 public static class UiEndpoints
 {
     private static readonly Lazy<byte[]> Css = new(() => Read("app.css"));
+    private static readonly Lazy<byte[]> AuditJs = new(() => Read("audit.js"));
 
     /// <summary>Maps <c>/assets/app.css</c> and every Razor page.</summary>
     public static void MapWardenUi(this WebApplication app)
@@ -16,6 +17,11 @@ public static class UiEndpoints
         {
             ctx.Response.Headers.CacheControl = "public, max-age=3600";
             return Results.Bytes(Css.Value, "text/css; charset=utf-8");
+        }).AllowAnonymous().ExcludeFromDescription();
+        app.MapGet("/assets/audit.js", (HttpContext ctx) =>
+        {
+            ctx.Response.Headers.CacheControl = "public, max-age=3600";
+            return Results.Bytes(AuditJs.Value, "text/javascript; charset=utf-8");
         }).AllowAnonymous().ExcludeFromDescription();
         app.MapRazorComponents<App>();
     }
