@@ -184,6 +184,45 @@ public sealed class AuditWriter : IAsyncDisposable
     }
 
     /// <summary>
+    /// Appends several drafts atomically: they get contiguous sequence numbers, are written in one store call, and
+    /// either all become durable or none do. For imports (one OTLP request = one group). Every draft is validated
+    /// before anything is queued.
+    /// </summary>
+    /// <exception cref="ArgumentException">A draft is invalid; nothing was appended.</exception>
+    public async Task<IReadOnlyList<AuditEvent>> AppendManyAsync(IReadOnlyList<AuditEventDraft> drafts, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(drafts);
+        if (drafts.Count == 0)
+        {
+            return [];
+        }
+
+        var prepared = new AuditEventDraft[drafts.Count];
+        var tails = new byte[drafts.Count][];
+        for (var i = 0; i < drafts.Count; i++)
+        {
+            prepared[i] = Prepare(drafts[i], out tails[i]);
+        }
+
+        var request = new WriterRequest(null, null)
+        {
+            GroupDrafts = prepared,
+            GroupTails = tails,
+            GroupCompletion = new TaskCompletionSource<AuditEvent[]>(TaskCreationOptions.RunContinuationsAsynchronously),
+        };
+        try
+        {
+            await _channel.Writer.WriteAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException ex)
+        {
+            throw new InvalidOperationException("The audit writer is stopped.", ex);
+        }
+
+        return await request.GroupCompletion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// Signs and stores a checkpoint covering every event durable so far (after already-queued appends).
     /// Returns <see langword="null"/> when there is nothing new to cover or no keyring.
     /// </summary>
@@ -328,7 +367,7 @@ public sealed class AuditWriter : IAsyncDisposable
             _channel.Writer.TryComplete(ex);
             while (_channel.Reader.TryRead(out var request))
             {
-                request.TrySetException(ex);
+                request.Fail(ex);
                 request.CheckpointWaiter?.TrySetException(ex);
             }
 
@@ -341,14 +380,31 @@ public sealed class AuditWriter : IAsyncDisposable
         var reader = _channel.Reader;
         var batch = new List<WriterRequest>(_options.MaxBatchSize);
         var waiters = new List<TaskCompletionSource<AuditCheckpoint?>>();
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        WriterRequest? carried = null;
+        while (carried is not null || await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             var tick = false;
-            while (batch.Count < _options.MaxBatchSize && reader.TryRead(out var request))
+            var eventCount = 0;
+            if (carried is not null)
             {
-                if (request.Draft is not null)
+                batch.Add(carried);
+                eventCount = carried.EventCount;
+                carried = null;
+            }
+
+            while (eventCount < _options.MaxBatchSize && reader.TryRead(out var request))
+            {
+                if (request.EventCount > 0)
                 {
+                    // A group is never split; one that does not fit waits for the next batch (or goes alone if bigger).
+                    if (eventCount > 0 && eventCount + request.EventCount > _options.MaxBatchSize)
+                    {
+                        carried = request;
+                        break;
+                    }
+
                     batch.Add(request);
+                    eventCount += request.EventCount;
                 }
                 else if (request.CheckpointWaiter is { } waiter)
                 {
@@ -362,7 +418,7 @@ public sealed class AuditWriter : IAsyncDisposable
 
             if (batch.Count > 0)
             {
-                await CommitAsync(batch).ConfigureAwait(false);
+                await CommitAsync(batch, eventCount).ConfigureAwait(false);
                 batch.Clear();
             }
 
@@ -378,7 +434,7 @@ public sealed class AuditWriter : IAsyncDisposable
         await CheckpointDueAsync(waiters).ConfigureAwait(false);
     }
 
-    private async Task CommitAsync(List<WriterRequest> batch)
+    private async Task CommitAsync(List<WriterRequest> batch, int eventCount)
     {
         AuditEvent[] events;
         try
@@ -388,7 +444,7 @@ public sealed class AuditWriter : IAsyncDisposable
                 await LoadHeadAsync(CancellationToken.None).ConfigureAwait(false);
             }
 
-            events = BuildEvents(batch);
+            events = BuildEvents(batch, eventCount);
             await _store.AppendAsync(events, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex)
@@ -396,10 +452,10 @@ public sealed class AuditWriter : IAsyncDisposable
             // Atomic append: nothing from this batch is durable. Reload the head before the next batch in case
             // the failure was a conflict with another writer or the store's state is otherwise unknown.
             _headStale = true;
-            _failedAppends.Add(batch.Count);
+            _failedAppends.Add(eventCount);
             foreach (var request in batch)
             {
-                request.TrySetException(ex);
+                request.Fail(ex);
             }
 
             return;
@@ -410,52 +466,58 @@ public sealed class AuditWriter : IAsyncDisposable
         Volatile.Write(ref _lastSequence, events[^1].Sequence);
         Interlocked.Add(ref _committed, events.Length);
         Interlocked.Increment(ref _batches);
-        for (var i = 0; i < batch.Count; i++)
+        var offset = 0;
+        foreach (var request in batch)
         {
-            batch[i].TrySetResult(events[i]);
+            request.Complete(events, offset);
+            offset += request.EventCount;
         }
     }
 
-    private AuditEvent[] BuildEvents(List<WriterRequest> batch)
+    private AuditEvent[] BuildEvents(List<WriterRequest> batch, int eventCount)
     {
         // One time per batch, never earlier than the previous batch, so ledger time is monotonic even if the clock steps back.
         var now = TruncateToMilliseconds(_time.GetUtcNow());
         var timestamp = now > _lastTimestamp ? now : _lastTimestamp;
-        var events = new AuditEvent[batch.Count];
+        var events = new AuditEvent[eventCount];
         var sequence = _lastSequence;
         var previous = _lastHash;
         var buffer = CanonicalBuffer.Rent();
         try
         {
-            for (var i = 0; i < batch.Count; i++)
+            var index = 0;
+            foreach (var request in batch)
             {
-                var draft = batch[i].Draft!;
-                sequence++;
-                buffer.Clear();
-                previous.WriteTo(buffer.Reserve(AuditHash.Size));
-                AuditCanonicalJson.WriteEventHead(sequence, timestamp, buffer);
-                buffer.Raw(batch[i].Tail);
-                var hash = AuditHash.Compute(buffer.WrittenSpan);
-                events[i] = new AuditEvent
+                for (var j = 0; j < request.EventCount; j++)
                 {
-                    Sequence = sequence,
-                    Timestamp = timestamp,
-                    OrgId = draft.OrgId,
-                    Actor = draft.Actor,
-                    OnBehalfOf = draft.OnBehalfOf,
-                    Source = draft.Source,
-                    Action = draft.Action,
-                    Resource = draft.Resource,
-                    Policy = draft.Policy,
-                    Outcome = draft.Outcome,
-                    Details = draft.Details,
-                    Cost = draft.Cost,
-                    TraceId = draft.TraceId,
-                    SpanId = draft.SpanId,
-                    PreviousHash = previous,
-                    Hash = hash,
-                };
-                previous = hash;
+                    var (draft, tail) = request.Get(j);
+                    sequence++;
+                    buffer.Clear();
+                    previous.WriteTo(buffer.Reserve(AuditHash.Size));
+                    AuditCanonicalJson.WriteEventHead(sequence, timestamp, buffer);
+                    buffer.Raw(tail);
+                    var hash = AuditHash.Compute(buffer.WrittenSpan);
+                    events[index++] = new AuditEvent
+                    {
+                        Sequence = sequence,
+                        Timestamp = timestamp,
+                        OrgId = draft.OrgId,
+                        Actor = draft.Actor,
+                        OnBehalfOf = draft.OnBehalfOf,
+                        Source = draft.Source,
+                        Action = draft.Action,
+                        Resource = draft.Resource,
+                        Policy = draft.Policy,
+                        Outcome = draft.Outcome,
+                        Details = draft.Details,
+                        Cost = draft.Cost,
+                        TraceId = draft.TraceId,
+                        SpanId = draft.SpanId,
+                        PreviousHash = previous,
+                        Hash = hash,
+                    };
+                    previous = hash;
+                }
             }
         }
         finally
@@ -525,7 +587,10 @@ public sealed class AuditWriter : IAsyncDisposable
         return new DateTimeOffset(utc.Ticks - (utc.Ticks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
     }
 
-    /// <summary>A queued append (Draft set) or a checkpoint request (Draft null). Is its own completion source to save an allocation.</summary>
+    /// <summary>
+    /// A queued append (Draft set), an atomic group (GroupDrafts set) or a checkpoint request / tick (neither).
+    /// Is its own completion source for single appends to save an allocation.
+    /// </summary>
     private sealed class WriterRequest(AuditEventDraft? draft, TaskCompletionSource<AuditCheckpoint?>? checkpointWaiter)
         : TaskCompletionSource<AuditEvent>(TaskCreationOptions.RunContinuationsAsynchronously)
     {
@@ -537,5 +602,40 @@ public sealed class AuditWriter : IAsyncDisposable
 
         /// <summary>Canonical bytes after the time field, encoded on the caller's thread.</summary>
         public byte[] Tail { get; init; } = [];
+
+        public AuditEventDraft[]? GroupDrafts { get; init; }
+
+        public byte[][]? GroupTails { get; init; }
+
+        public TaskCompletionSource<AuditEvent[]>? GroupCompletion { get; init; }
+
+        public int EventCount => GroupDrafts?.Length ?? (Draft is null ? 0 : 1);
+
+        public (AuditEventDraft Draft, byte[] Tail) Get(int index) =>
+            GroupDrafts is { } drafts ? (drafts[index], GroupTails![index]) : (Draft!, Tail);
+
+        public void Complete(AuditEvent[] events, int offset)
+        {
+            if (GroupCompletion is { } group)
+            {
+                group.TrySetResult(events[offset..(offset + EventCount)]);
+            }
+            else
+            {
+                TrySetResult(events[offset]);
+            }
+        }
+
+        public void Fail(Exception exception)
+        {
+            if (GroupCompletion is { } group)
+            {
+                group.TrySetException(exception);
+            }
+            else
+            {
+                TrySetException(exception);
+            }
+        }
     }
 }

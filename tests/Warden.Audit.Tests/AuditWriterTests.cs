@@ -283,6 +283,52 @@ public sealed class AuditWriterTests : IDisposable
         measurements["warden.audit.sequence.last"].ShouldBe(1);
     }
 
+    [Fact]
+    public async Task AppendMany_WritesAGroupContiguouslyInOneStoreCall()
+    {
+        var store = new InMemoryAuditLedgerStore();
+        await using var writer = await AuditWriter.StartAsync(store, TestData.Options() with { MaxBatchSize = 4 }, timeProvider: _time);
+        await writer.AppendAsync(TestData.Draft(0));
+
+        var group = await writer.AppendManyAsync(Enumerable.Range(1, 10).Select(i => TestData.Draft(i)).ToList());
+
+        group.Select(e => e.Sequence).ShouldBe(Enumerable.Range(2, 10).Select(i => (long)i));
+        store.AppendCalls.ShouldBe(2);
+        (await Verification.LedgerVerifier.VerifyStoreAsync(store, TestData.LedgerId, new AuditPublicKeySet([]))).IsIntact.ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task AppendMany_IsAllOrNothing()
+    {
+        var store = new InMemoryAuditLedgerStore();
+        await using var writer = await AuditWriter.StartAsync(store, TestData.Options(), timeProvider: _time);
+
+        await Should.ThrowAsync<ArgumentException>(() => writer.AppendManyAsync([TestData.Draft(0), TestData.Draft(1) with { Action = "Bad Action" }]));
+        store.FailNextAppends(1);
+        await Should.ThrowAsync<IOException>(() => writer.AppendManyAsync([TestData.Draft(2), TestData.Draft(3)]));
+
+        store.Count.ShouldBe(0);
+        (await writer.AppendManyAsync([TestData.Draft(4), TestData.Draft(5)])).Select(e => e.Sequence).ShouldBe([1L, 2L]);
+    }
+
+    [Fact]
+    public async Task AppendMany_InterleavesWithSingleAppendsWithoutSplittingGroups()
+    {
+        var store = new InMemoryAuditLedgerStore();
+        await using var writer = await AuditWriter.StartAsync(store, TestData.Options() with { MaxBatchSize = 8 }, timeProvider: _time);
+
+        var singles = Enumerable.Range(0, 50).Select(i => writer.AppendAsync(TestData.Draft(i))).ToList();
+        var groups = Enumerable.Range(0, 10).Select(g => writer.AppendManyAsync(Enumerable.Range(0, 5).Select(i => TestData.Draft((g * 5) + i)).ToList())).ToList();
+        await Task.WhenAll(singles);
+        var written = await Task.WhenAll(groups);
+
+        store.Count.ShouldBe(100);
+        foreach (var group in written)
+        {
+            group.Select(e => e.Sequence).ShouldBe(Enumerable.Range((int)group[0].Sequence, 5).Select(i => (long)i));
+        }
+    }
+
     private sealed class TestMeterFactory : System.Diagnostics.Metrics.IMeterFactory
     {
         public List<System.Diagnostics.Metrics.Meter> Created { get; } = [];
