@@ -24,8 +24,10 @@ public static class ConformanceRunner
         {
             return Run(path, root);
         }
-        catch (Exception ex) when (ex is ParseException or JsonException or IOException or InvalidOperationException or KeyNotFoundException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is ParseException or JsonException or IOException or InvalidOperationException or KeyNotFoundException
+            or UnauthorizedAccessException or ArgumentException or NotSupportedException or FormatException)
         {
+            // A test that cannot be loaded is a failed test, reported with the reason; it must not stop a run.
             return new ConformanceTestResult(path, false, false, [], [], ex.Message);
         }
     }

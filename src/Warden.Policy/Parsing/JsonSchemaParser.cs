@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Warden.Policy.Schemas;
 using static Warden.Policy.Parsing.SchemaParser;
@@ -35,6 +36,10 @@ internal static class JsonSchemaParser
             {
                 throw new ParseException("invalid JSON schema: " + ex.Message, 1, 1);
             }
+            catch (InsufficientExecutionStackException)
+            {
+                throw new ParseException("invalid JSON schema: types nested too deeply", 1, 1);
+            }
         }
     }
 
@@ -65,13 +70,13 @@ internal static class JsonSchemaParser
                     {
                         foreach (var p in mo.EnumerateArray())
                         {
-                            parents.Add(new RawType.Named(NoPos, p.GetString()!));
+                            parents.Add(new RawType.Named(NoPos, Str(p)));
                         }
                     }
 
                     RawType? shape = v.TryGetProperty("shape", out var sh) ? Type(sh) : null;
                     RawType? tags = v.TryGetProperty("tags", out var tg) ? Type(tg) : null;
-                    List<string>? enumIds = v.TryGetProperty("enum", out var en) ? [.. en.EnumerateArray().Select(e => e.GetString()!)] : null;
+                    List<string>? enumIds = v.TryGetProperty("enum", out var en) ? [.. en.EnumerateArray().Select(e => Str(e))] : null;
                     entities.Add(new RawEntity(NoPos, ns, Qualify(ns, et.Name), parents, shape, tags, enumIds));
                 }
             }
@@ -86,8 +91,8 @@ internal static class JsonSchemaParser
                     {
                         foreach (var p in mo.EnumerateArray())
                         {
-                            var type = p.TryGetProperty("type", out var t) ? t.GetString() : null;
-                            parents.Add((NoPos, type, p.GetProperty("id").GetString()!));
+                            var type = p.TryGetProperty("type", out var t) ? Str(t) : null;
+                            parents.Add((NoPos, type, Str(p.GetProperty("id"))));
                         }
                     }
 
@@ -98,12 +103,12 @@ internal static class JsonSchemaParser
                     {
                         if (at.TryGetProperty("principalTypes", out var pt))
                         {
-                            principals.AddRange(pt.EnumerateArray().Select(x => (RawType)new RawType.Named(NoPos, x.GetString()!)));
+                            principals.AddRange(pt.EnumerateArray().Select(x => (RawType)new RawType.Named(NoPos, Str(x))));
                         }
 
                         if (at.TryGetProperty("resourceTypes", out var rt))
                         {
-                            resources.AddRange(rt.EnumerateArray().Select(x => (RawType)new RawType.Named(NoPos, x.GetString()!)));
+                            resources.AddRange(rt.EnumerateArray().Select(x => (RawType)new RawType.Named(NoPos, Str(x))));
                         }
 
                         if (at.TryGetProperty("context", out var cx))
@@ -120,11 +125,15 @@ internal static class JsonSchemaParser
         return new SchemaBuilder(entities, actions, common).Build();
     }
 
+    private static string Str(JsonElement e) =>
+        e.ValueKind == JsonValueKind.String ? e.GetString()! : throw new InvalidOperationException($"expected a string, found {e.ValueKind}");
+
     private static string Qualify(string ns, string name) => ns.Length == 0 ? name : ns + "::" + name;
 
     private static RawType Type(JsonElement t)
     {
-        var kind = t.GetProperty("type").GetString()!;
+        RuntimeHelpers.EnsureSufficientExecutionStack();
+        var kind = Str(t.GetProperty("type"));
         switch (kind)
         {
             case "Long":
@@ -151,9 +160,9 @@ internal static class JsonSchemaParser
 
             case "Entity":
             case "EntityOrCommon":
-                return new RawType.Named(NoPos, t.GetProperty("name").GetString()!);
+                return new RawType.Named(NoPos, Str(t.GetProperty("name")));
             case "Extension":
-                return new RawType.Named(NoPos, "__cedar::" + t.GetProperty("name").GetString()!);
+                return new RawType.Named(NoPos, "__cedar::" + Str(t.GetProperty("name")));
             default:
                 return new RawType.Named(NoPos, kind);
         }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Warden.Policy.Schemas;
 using Warden.Policy.Values;
 using static Warden.Policy.Parsing.SchemaParser;
@@ -35,7 +36,8 @@ internal sealed class SchemaBuilder
         foreach (var e in _entities)
         {
             var parents = e.Parents.Select(p => ResolveEntityType((RawType.Named)p, e.Ns)).ToList();
-            var attrs = e.Attributes is null ? RecordType.Empty : (RecordType)Resolve(e.Attributes, e.Ns);
+            var attrs = e.Attributes is null ? RecordType.Empty
+                : Resolve(e.Attributes, e.Ns) as RecordType ?? throw new ParseException($"attributes of {e.Name} must be a record type", e.Tok.Line, e.Tok.Column);
             var tags = e.Tags is null ? null : Resolve(e.Tags, e.Ns);
             entityTypes.Add(new EntityTypeSchema(e.Name, parents, attrs, tags, e.EnumIds));
         }
@@ -95,6 +97,12 @@ internal sealed class SchemaBuilder
 
     private CedarType Resolve(RawType t, string ns)
     {
+        // Chains of common types can nest arbitrarily deep; fail cleanly instead of overflowing the stack.
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            throw new ParseException("schema types nested too deeply", 1, 1);
+        }
+
         switch (t)
         {
             case RawType.Set s:

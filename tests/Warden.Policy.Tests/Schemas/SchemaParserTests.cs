@@ -91,6 +91,24 @@ public sealed class SchemaParserTests
         s.Actions[new EntityUid("App::Action", "view")].Context.Attributes["n"].Type.ShouldBe(LongType.Instance);
     }
 
+    [Theory]
+    [InlineData("{\"\": {\"entityTypes\": {\"A\": {\"memberOfTypes\": [null]}}}}")]
+    [InlineData("{\"\": {\"entityTypes\": {\"A\": {\"shape\": {\"type\": \"Long\"}}}}}")]
+    [InlineData("{\"\": {\"entityTypes\": {\"A\": {\"shape\": {\"type\": 5}}}}}")]
+    [InlineData("{\"\": {\"actions\": {\"a\": {\"memberOf\": [{\"id\": 1}]}}}}")]
+    [InlineData("{\"\": []}")]
+    [InlineData("[]")]
+    [InlineData("{")]
+    public void ParseJson_MalformedSchemaGivesStructuredError(string json) =>
+        Should.Throw<ParseException>(() => CedarSchema.ParseJson(json));
+
+    [Fact]
+    public void Parse_LongCommonTypeChainsFailCleanly()
+    {
+        var text = string.Concat(Enumerable.Range(0, 100_000).Select(i => $"type T{i} = T{i + 1};\n")) + "type T100000 = Long; entity A = { a: T0 };";
+        Should.Throw<ParseException>(() => CedarSchema.Parse(text));
+    }
+
     [Fact]
     public void Entities_AreInterpretedThroughTheSchema()
     {
