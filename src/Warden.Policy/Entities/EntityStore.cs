@@ -38,35 +38,42 @@ public sealed class EntityStore
     public bool IsIn(EntityUid child, EntityUid ancestor) =>
         child.Equals(ancestor) || (_entities.TryGetValue(child, out var e) && e.Ancestors.Contains(ancestor));
 
+    // Breadth-first over direct parents; a parent whose closure is already complete contributes it whole. This
+    // stays correct when the data has cycles, which Cedar does not forbid.
     private void ComputeAncestors()
     {
         var done = new HashSet<EntityUid>();
+        var queue = new Queue<EntityUid>();
         foreach (var e in _entities.Values)
         {
-            Close(e, done, []);
-        }
-    }
-
-    private HashSet<EntityUid> Close(Entity e, HashSet<EntityUid> done, HashSet<EntityUid> visiting)
-    {
-        if (done.Contains(e.Uid) || !visiting.Add(e.Uid))
-        {
-            return e.Ancestors;
-        }
-
-        var result = new HashSet<EntityUid>();
-        foreach (var p in e.Parents)
-        {
-            result.Add(p);
-            if (_entities.TryGetValue(p, out var parent))
+            var result = new HashSet<EntityUid>();
+            foreach (var p in e.Parents)
             {
-                result.UnionWith(Close(parent, done, visiting));
+                queue.Enqueue(p);
             }
-        }
 
-        e.Ancestors = result;
-        visiting.Remove(e.Uid);
-        done.Add(e.Uid);
-        return result;
+            while (queue.Count > 0)
+            {
+                var p = queue.Dequeue();
+                if (!result.Add(p) || !_entities.TryGetValue(p, out var parent))
+                {
+                    continue;
+                }
+
+                if (done.Contains(p))
+                {
+                    result.UnionWith(parent.Ancestors);
+                    continue;
+                }
+
+                foreach (var gp in parent.Parents)
+                {
+                    queue.Enqueue(gp);
+                }
+            }
+
+            e.Ancestors = result;
+            done.Add(e.Uid);
+        }
     }
 }

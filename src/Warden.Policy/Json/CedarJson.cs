@@ -106,7 +106,12 @@ public static class CedarJson
 
             if (byUid.TryGetValue(uid, out var idx))
             {
-                // An entity listed twice (or an action also derived from the schema): merge parents.
+                if (schema is null || !schema.ActionTypes.Contains(uid.Type))
+                {
+                    throw Fail($"duplicate entity {uid}");
+                }
+
+                // An action both declared in the schema and listed in the data: merge parents.
                 var prev = list[idx];
                 list[idx] = new Entity(uid, attrs.Count > 0 ? attrs : prev.Attributes, prev.Parents.Concat(parents).Distinct(), tags ?? prev.Tags);
             }

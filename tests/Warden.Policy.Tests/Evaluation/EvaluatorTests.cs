@@ -26,6 +26,23 @@ public sealed class EvaluatorTests
     }
 
     [Fact]
+    public void In_FollowsCyclicHierarchiesCompletely()
+    {
+        var store = LoadEntities("""
+            [
+              {"uid": {"type": "G", "id": "a"}, "attrs": {}, "parents": [{"type": "G", "id": "b"}]},
+              {"uid": {"type": "G", "id": "b"}, "attrs": {}, "parents": [{"type": "G", "id": "c"}]},
+              {"uid": {"type": "G", "id": "c"}, "attrs": {}, "parents": [{"type": "G", "id": "a"}, {"type": "G", "id": "d"}]},
+              {"uid": {"type": "G", "id": "d"}, "attrs": {}, "parents": []}
+            ]
+            """);
+        EvalTrue("G::\"a\" in G::\"d\"", store);
+        EvalTrue("G::\"b\" in G::\"a\"", store);
+        EvalTrue("G::\"c\" in G::\"b\"", store);
+        EvalFalse("G::\"d\" in G::\"a\"", store);
+    }
+
+    [Fact]
     public void In_AgainstASetMeansInAny()
     {
         EvalTrue("User::\"alice\" in [Group::\"x\", Group::\"all\"]", Store);

@@ -163,6 +163,7 @@ public sealed class SchemaParserTests
     [InlineData("[{\"uid\": {\"type\": \"A\", \"id\": \"x\"}, \"attrs\": {\"a\": 1.5}}]")]
     [InlineData("[{\"uid\": {\"type\": \"A\", \"id\": \"x\"}, \"attrs\": {\"a\": {\"__extn\": {\"fn\": \"ip\", \"arg\": \"bad\"}}}}]")]
     [InlineData("[")]
+    [InlineData("[{\"uid\": {\"type\": \"A\", \"id\": \"x\"}}, {\"uid\": {\"type\": \"A\", \"id\": \"x\"}}]")]
     public void Entities_MalformedJsonGivesStructuredError(string json) =>
         Should.Throw<ParseException>(() => CedarJson.ParseEntities(json));
 }
