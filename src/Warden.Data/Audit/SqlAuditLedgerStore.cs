@@ -50,7 +50,25 @@ public sealed class SqlAuditLedgerStore(ConnectionFactory connections) : IAuditL
             throw new AuditStoreConflictException($"The batch starts at {first.Sequence} but the ledger continues at {expected}.");
         }
 
-        await using var insert = Command(connection, tx, InsertEvent);
+        if (connections.Dialect == SqlDialect.Postgres)
+        {
+            await InsertPostgresAsync(connection, tx, events, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            InsertSqlite(connection, tx, events);
+        }
+
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// SQLite runs in-process, so a prepared statement executed per row is the fast path; Microsoft.Data.Sqlite's async
+    /// methods would run synchronously anyway, only with more overhead.
+    /// </summary>
+    private static void InsertSqlite(DbConnection connection, DbTransaction tx, IReadOnlyList<AuditEvent> events)
+    {
+        using var insert = Command(connection, tx, InsertEvent);
         var p = new DbParameter[14];
         string[] names = ["seq", "ts", "org", "ak", "aid", "action", "rt", "rid", "sid", "vendor", "outcome", "prev", "hash", "body"];
         for (var i = 0; i < names.Length; i++)
@@ -60,6 +78,7 @@ public sealed class SqlAuditLedgerStore(ConnectionFactory connections) : IAuditL
             insert.Parameters.Add(p[i]);
         }
 
+        insert.Prepare();
         foreach (var e in events)
         {
             p[0].Value = e.Sequence;
@@ -76,10 +95,65 @@ public sealed class SqlAuditLedgerStore(ConnectionFactory connections) : IAuditL
             p[11].Value = e.PreviousHash.ToArray();
             p[12].Value = e.Hash.ToArray();
             p[13].Value = AuditCanonicalJson.EncodeEvent(e);
-            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            insert.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>PostgreSQL is a network hop away: the whole batch goes as column arrays in one statement, one round trip.</summary>
+    private static async Task InsertPostgresAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<AuditEvent> events, CancellationToken cancellationToken)
+    {
+        var n = events.Count;
+        var seq = new long[n];
+        var ts = new long[n];
+        var org = new string[n];
+        var ak = new string[n];
+        var aid = new string[n];
+        var action = new string[n];
+        var rt = new string?[n];
+        var rid = new string?[n];
+        var sid = new string?[n];
+        var vendor = new string[n];
+        var outcome = new string[n];
+        var prev = new byte[n][];
+        var hash = new byte[n][];
+        var body = new byte[n][];
+        for (var i = 0; i < n; i++)
+        {
+            var e = events[i];
+            seq[i] = e.Sequence;
+            ts[i] = e.Timestamp.ToUnixTimeMilliseconds();
+            org[i] = e.OrgId;
+            ak[i] = AuditCanonicalJson.ToText(e.Actor.Kind);
+            aid[i] = e.Actor.Id;
+            action[i] = e.Action;
+            rt[i] = e.Resource?.Type;
+            rid[i] = e.Resource?.Id;
+            sid[i] = e.Source.SessionId;
+            vendor[i] = e.Source.Vendor;
+            outcome[i] = AuditCanonicalJson.ToText(e.Outcome);
+            prev[i] = e.PreviousHash.ToArray();
+            hash[i] = e.Hash.ToArray();
+            body[i] = AuditCanonicalJson.EncodeEvent(e);
         }
 
-        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        await using var insert = Command(connection, tx,
+            "INSERT INTO audit_events (seq, ts, org_id, actor_kind, actor_id, action, resource_type, resource_id, session_id, vendor, outcome, prev_hash, hash, body) " +
+            "SELECT * FROM unnest(@seq, @ts, @org, @ak, @aid, @action, @rt, @rid, @sid, @vendor, @outcome, @prev, @hash, @body)");
+        Add(insert, "seq", seq);
+        Add(insert, "ts", ts);
+        Add(insert, "org", org);
+        Add(insert, "ak", ak);
+        Add(insert, "aid", aid);
+        Add(insert, "action", action);
+        Add(insert, "rt", rt);
+        Add(insert, "rid", rid);
+        Add(insert, "sid", sid);
+        Add(insert, "vendor", vendor);
+        Add(insert, "outcome", outcome);
+        Add(insert, "prev", prev);
+        Add(insert, "hash", hash);
+        Add(insert, "body", body);
+        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

@@ -1,0 +1,371 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using Dapper;
+using Npgsql;
+using Warden.Audit;
+using Warden.Audit.Canonical;
+using Warden.Audit.Signing;
+using Warden.Audit.Verification;
+using Warden.Data;
+using Warden.Data.Audit;
+using Warden.Data.Security;
+
+namespace Warden.Benchmarks;
+
+/// <summary>
+/// Audit ledger throughput, each figure beside a baseline measured in the same run:
+/// durable appends through the group-commit writer (redact, encode, hash, insert, sign checkpoints) against plain
+/// batched inserts of the same rows without any of that; verification against raw SHA-256 over the same bytes.
+/// A "writer" is a producer that keeps up to <see cref="Window"/> appends in flight and awaits each acknowledgement,
+/// as a busy server does; 16 writers share the total.
+/// </summary>
+public static class AuditBenchmark
+{
+    private const int Window = 256;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var events = IntArg(args, "--events", 200_000);
+        var postgres = StringArg(args, "--postgres") ?? Environment.GetEnvironmentVariable("WARDEN_BENCH_POSTGRES") ?? "Host=127.0.0.1;Port=5432;Username=warden;Password=warden;Database=postgres";
+        Console.WriteLine($"# Audit ledger benchmark: {events:N0} events per case, {Environment.ProcessorCount} cores, {RuntimeDesc()}");
+        Console.WriteLine();
+        Console.WriteLine("| engine | writers | ledger appends/s | baseline inserts/s | ratio | batches | avg batch |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
+        foreach (var engine in new[] { "sqlite", "postgres" })
+        {
+            foreach (var writers in new[] { 1, 16 })
+            {
+                await using var db = await BenchDatabase.CreateAsync(engine, postgres);
+                var baseline = await BaselineInsertsAsync(db.Connections, events);
+                await using var db2 = await BenchDatabase.CreateAsync(engine, postgres);
+                var (rate, batches) = await LedgerAppendsAsync(db2.Connections, events, writers);
+                Console.WriteLine($"| {engine} | {writers} | {rate:N0} | {baseline:N0} | {rate / baseline:0.00} | {batches:N0} | {events / (double)batches:0} |");
+            }
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("| verification | events/s | baseline SHA-256/s | ratio |");
+        Console.WriteLine("|---|---|---|---|");
+        await using (var db = await BenchDatabase.CreateAsync("sqlite", postgres))
+        {
+            var ledger = await FillAsync(db.Connections, events);
+            var rows = new List<StoredAuditRow>(events);
+            await foreach (var row in ledger.Store.ReadRowsAsync(1, long.MaxValue))
+            {
+                rows.Add(row);
+            }
+
+            var checkpoints = new List<AuditCheckpoint>();
+            await foreach (var c in ledger.Store.ReadCheckpointsAsync(1, long.MaxValue))
+            {
+                checkpoints.Add(c);
+            }
+
+            var sha = Measure(() => RawSha(rows), events);
+            var memory = Measure(() => VerifyRows(rows, checkpoints, ledger.LedgerId, ledger.Keys), events);
+            var storeRate = await MeasureAsync(async () =>
+            {
+                var report = await StoreVerifier.VerifyAsync(ledger.Store, ledger.LedgerId, ledger.Keys);
+                if (!report.IsIntact)
+                {
+                    throw new InvalidOperationException(report.Problem!.Message);
+                }
+            }, events);
+            Console.WriteLine($"| in memory (rows already read) | {memory:N0} | {sha:N0} | {memory / sha:0.00} |");
+            Console.WriteLine($"| from SQLite (read + verify) | {storeRate:N0} | {sha:N0} | {storeRate / sha:0.00} |");
+        }
+
+        return 0;
+    }
+
+    private static async Task<(double Rate, long Batches)> LedgerAppendsAsync(ConnectionFactory connections, int events, int writers)
+    {
+        var ledger = await OpenLedgerAsync(connections);
+        await using var writer = ledger.Writer;
+        var perWriter = events / writers;
+        var sw = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
+        {
+            var inFlight = new Queue<Task<AuditEvent>>(Window);
+            for (var i = 0; i < perWriter; i++)
+            {
+                if (inFlight.Count == Window)
+                {
+                    await inFlight.Dequeue();
+                }
+
+                inFlight.Enqueue(writer.AppendAsync(Draft(w, i)));
+            }
+
+            while (inFlight.Count > 0)
+            {
+                await inFlight.Dequeue();
+            }
+        })));
+        sw.Stop();
+        var rate = perWriter * writers / sw.Elapsed.TotalSeconds;
+        var report = await StoreVerifier.VerifyAsync(ledger.Store, ledger.LedgerId, ledger.Keys);
+        if (!report.IsIntact || report.EventsVerified != perWriter * writers)
+        {
+            throw new InvalidOperationException($"Benchmark ledger did not verify: {report.Problem?.Message} ({report.EventsVerified} events)");
+        }
+
+        return (rate, writer.BatchCount);
+    }
+
+    /// <summary>
+    /// The baseline: the same rows (shape and size, body bytes precomputed once), inserted in the writer's batch size
+    /// with each engine's fast path (a prepared statement on SQLite, one unnest statement per batch on PostgreSQL),
+    /// with no redaction, canonical encoding, hashing, chain check or checkpoint signing.
+    /// </summary>
+    private static async Task<double> BaselineInsertsAsync(ConnectionFactory connections, int events)
+    {
+        await new MigrationRunner(connections).MigrateAsync();
+        var body = AuditCanonicalJson.EncodeEvent(Sample());
+        var hash = RandomNumberGenerator.GetBytes(32);
+        const int batch = 1024;
+        const string Columns = "seq, ts, org_id, actor_kind, actor_id, action, resource_type, resource_id, session_id, vendor, outcome, prev_hash, hash, body";
+        var sw = Stopwatch.StartNew();
+        for (var start = 0; start < events; start += batch)
+        {
+            var count = Math.Min(batch, events - start);
+            await using var c = await connections.OpenAsync();
+            await using var tx = await c.BeginTransactionAsync();
+            if (connections.Dialect == SqlDialect.Postgres)
+            {
+                var seqs = Enumerable.Range(start + 1, count).Select(i => (long)i).ToArray();
+                await c.ExecuteAsync(
+                    $"INSERT INTO audit_events ({Columns}) SELECT s, @ts, 'org_bench', 'agent_session', 'ses_0', 'tool.call', 'tool', 'shell', 'ses_0', 'warden', 'success', @hash, @hash, @body FROM unnest(@seqs) AS s",
+                    new { seqs, ts = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), hash, body }, tx);
+            }
+            else
+            {
+                await using var cmd = c.CreateCommand();
+                cmd.Transaction = tx;
+                cmd.CommandText = $"INSERT INTO audit_events ({Columns}) VALUES (@seq, @ts, 'org_bench', 'agent_session', 'ses_0', 'tool.call', 'tool', 'shell', 'ses_0', 'warden', 'success', @hash, @hash, @body)";
+                var seq = Param(cmd, "seq", 0L);
+                Param(cmd, "ts", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                Param(cmd, "hash", hash);
+                Param(cmd, "body", body);
+                cmd.Prepare();
+                for (var i = start; i < start + count; i++)
+                {
+                    seq.Value = (long)i + 1;
+                    cmd.ExecuteNonQuery();
+                }
+            }
+
+            await tx.CommitAsync();
+        }
+
+        return events / sw.Elapsed.TotalSeconds;
+    }
+
+    private static System.Data.Common.DbParameter Param(System.Data.Common.DbCommand cmd, string name, object value)
+    {
+        var p = cmd.CreateParameter();
+        p.ParameterName = name;
+        p.Value = value;
+        cmd.Parameters.Add(p);
+        return p;
+    }
+
+    private static async Task<OpenLedger> FillAsync(ConnectionFactory connections, int events)
+    {
+        var ledger = await OpenLedgerAsync(connections);
+        await using (ledger.Writer)
+        {
+            var tasks = new List<Task<AuditEvent>>(events);
+            for (var i = 0; i < events; i++)
+            {
+                tasks.Add(ledger.Writer.AppendAsync(Draft(0, i)));
+            }
+
+            await Task.WhenAll(tasks);
+            await ledger.Writer.CheckpointAsync();
+        }
+
+        return ledger;
+    }
+
+    private static async Task<OpenLedger> OpenLedgerAsync(ConnectionFactory connections)
+    {
+        await new MigrationRunner(connections).MigrateAsync();
+        var ledgerId = await LedgerSettings.EnsureLedgerIdAsync(connections);
+        var keyring = await new AuditKeyStore(connections, new SecretBox(RandomNumberGenerator.GetBytes(32)), TimeProvider.System).LoadOrCreateAsync();
+        var store = new SqlAuditLedgerStore(connections);
+        var writer = await AuditWriter.StartAsync(store, new AuditWriterOptions { LedgerId = ledgerId }, keyring);
+        return new OpenLedger(writer, store, ledgerId, new AuditPublicKeySet(keyring.PublicKeys));
+    }
+
+    private sealed record OpenLedger(AuditWriter Writer, SqlAuditLedgerStore Store, string LedgerId, AuditPublicKeySet Keys);
+
+    /// <summary>The floor: one SHA-256 over exactly the bytes verification hashes (previous hash and body), nothing else.</summary>
+    private static void RawSha(List<StoredAuditRow> rows)
+    {
+        Span<byte> output = stackalloc byte[32];
+        var buffer = new byte[64 * 1024];
+        foreach (var row in rows)
+        {
+            row.PreviousHash.CopyTo(buffer, 0);
+            row.Body.CopyTo(buffer, 32);
+            SHA256.HashData(buffer.AsSpan(0, 32 + row.Body.Length), output);
+        }
+    }
+
+    private static void VerifyRows(List<StoredAuditRow> rows, List<AuditCheckpoint> checkpoints, string ledgerId, AuditPublicKeySet keys)
+    {
+        var verifier = new LedgerVerifier(ledgerId, keys);
+        foreach (var c in checkpoints)
+        {
+            verifier.AddCheckpoint(c);
+        }
+
+        foreach (var row in rows)
+        {
+            verifier.AddEncodedEvent(row.Sequence, new AuditHash(row.PreviousHash), new AuditHash(row.Hash), row.Body);
+        }
+
+        var report = verifier.Complete();
+        if (!report.IsIntact)
+        {
+            throw new InvalidOperationException(report.Problem!.Message);
+        }
+    }
+
+    /// <summary>Best of three runs, after one warm-up, in items per second.</summary>
+    private static double Measure(Action action, int items)
+    {
+        action();
+        var best = double.MaxValue;
+        for (var i = 0; i < 3; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            action();
+            best = Math.Min(best, sw.Elapsed.TotalSeconds);
+        }
+
+        return items / best;
+    }
+
+    private static async Task<double> MeasureAsync(Func<Task> action, int items)
+    {
+        await action();
+        var best = double.MaxValue;
+        for (var i = 0; i < 3; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            await action();
+            best = Math.Min(best, sw.Elapsed.TotalSeconds);
+        }
+
+        return items / best;
+    }
+
+    /// <summary>A typical agent tool-call event: about the size the server writes for each step of a session.</summary>
+    private static AuditEventDraft Draft(int writer, int i) => new()
+    {
+        OrgId = "org_bench",
+        Actor = new AuditActor(ActorKind.AgentSession, $"ses_{writer}", "agent"),
+        OnBehalfOf = "usr_1",
+        Source = new AuditSource("warden", "warden-server", $"ses_{writer}"),
+        Action = "tool.call",
+        Resource = new AuditResource("tool", "shell"),
+        Details = Details,
+    };
+
+    private static readonly System.Text.Json.JsonElement Details = AuditDrafts.Details(new Dictionary<string, string?>
+    {
+        ["command"] = "dotnet test tests/Example.Tests --filter Category=Unit",
+        ["exitCode"] = "0",
+        ["durationMs"] = "8123",
+        ["outputSha256"] = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    });
+
+    private static AuditEvent Sample() => new()
+    {
+        Sequence = 1,
+        Timestamp = DateTimeOffset.UtcNow,
+        OrgId = "org_bench",
+        Actor = new AuditActor(ActorKind.AgentSession, "ses_0", "agent"),
+        OnBehalfOf = "usr_1",
+        Source = new AuditSource("warden", "warden-server", "ses_0"),
+        Action = "tool.call",
+        Resource = new AuditResource("tool", "shell"),
+        Outcome = AuditOutcome.Success,
+        Details = Details,
+        PreviousHash = AuditHash.Zero,
+        Hash = AuditHash.Zero,
+    };
+
+    private static int IntArg(string[] args, string name, int fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    private static string? StringArg(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    private static string RuntimeDesc() => System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription;
+
+    /// <summary>A throwaway database of either engine.</summary>
+    private sealed class BenchDatabase : IAsyncDisposable
+    {
+        private readonly string? _dir;
+        private readonly string? _pgName;
+        private readonly string _pgAdmin;
+
+        private BenchDatabase(ConnectionFactory connections, string? dir, string? pgName, string pgAdmin)
+        {
+            Connections = connections;
+            _dir = dir;
+            _pgName = pgName;
+            _pgAdmin = pgAdmin;
+        }
+
+        public ConnectionFactory Connections { get; }
+
+        public static async Task<BenchDatabase> CreateAsync(string engine, string pgAdmin)
+        {
+            if (engine == "sqlite")
+            {
+                var dir = Path.Combine(Path.GetTempPath(), "warden-bench-" + Guid.NewGuid().ToString("N")[..8]);
+                Directory.CreateDirectory(dir);
+                return new BenchDatabase(new ConnectionFactory(DatabaseTarget.Sqlite(Path.Combine(dir, "bench.db"))), dir, null, pgAdmin);
+            }
+
+            var name = "warden_bench_" + Guid.NewGuid().ToString("N")[..8];
+            await using (var admin = new NpgsqlConnection(pgAdmin))
+            {
+                await admin.OpenAsync();
+                await admin.ExecuteAsync($"CREATE DATABASE {name}");
+            }
+
+            var cs = new NpgsqlConnectionStringBuilder(pgAdmin) { Database = name }.ToString();
+            return new BenchDatabase(new ConnectionFactory(new DatabaseTarget(SqlDialect.Postgres, cs)), null, name, pgAdmin);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Connections.DisposeAsync();
+            if (_pgName is not null)
+            {
+                NpgsqlConnection.ClearAllPools();
+                await using var admin = new NpgsqlConnection(_pgAdmin);
+                await admin.OpenAsync();
+                await admin.ExecuteAsync($"DROP DATABASE IF EXISTS {_pgName} WITH (FORCE)");
+            }
+
+            if (_dir is not null)
+            {
+                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+                Directory.Delete(_dir, true);
+            }
+        }
+    }
+}
