@@ -12,13 +12,14 @@ public static class Authorizer
         var ctx = new EvaluationContext(request.Principal, request.Action, request.Resource, request.Context, entities);
         var candidates = policies.Index.For(request.Action, entities);
         List<PolicyEvaluationError>? errors = null;
-        var forbids = Collect(candidates.Forbids, ctx, ref errors);
-        var permits = forbids is null ? Collect(candidates.Permits, ctx, ref errors) : null;
-        if (forbids is not null)
-        {
-            // Permits do not affect the decision, but their evaluation errors are still reported.
-            Collect(candidates.Permits, ctx, ref errors);
-        }
+        List<string>? forbids = null;
+        List<string>? permits = null;
+        Collect(candidates.Forbids.Other, ctx, ref forbids, ref errors);
+        Collect(candidates.Forbids.ForPrincipal(request.Principal), ctx, ref forbids, ref errors);
+
+        // Permits are evaluated even when a forbid holds, so that their evaluation errors are reported.
+        Collect(candidates.Permits.Other, ctx, ref permits, ref errors);
+        Collect(candidates.Permits.ForPrincipal(request.Principal), ctx, ref permits, ref errors);
 
         IReadOnlyList<PolicyEvaluationError> errs = errors is null ? [] : errors;
         if (forbids is not null)
@@ -37,40 +38,38 @@ public static class Authorizer
     {
         var ctx = new EvaluationContext(request.Principal, request.Action, request.Resource, request.Context, entities);
         var candidates = policies.Index.For(request.Action, entities);
-        foreach (var p in candidates.Forbids)
+        if (AnySatisfied(candidates.Forbids.Other, ctx) || AnySatisfied(candidates.Forbids.ForPrincipal(request.Principal), ctx))
         {
-            if (SatisfiedWithoutError(p, ctx))
+            return Decision.Deny;
+        }
+
+        return AnySatisfied(candidates.Permits.Other, ctx) || AnySatisfied(candidates.Permits.ForPrincipal(request.Principal), ctx)
+            ? Decision.Allow
+            : Decision.Deny;
+    }
+
+    private static bool AnySatisfied(CedarPolicy[] policies, in EvaluationContext ctx)
+    {
+        foreach (var p in policies)
+        {
+            try
             {
-                return Decision.Deny;
+                if (p.IsSatisfied(ctx))
+                {
+                    return true;
+                }
+            }
+            catch (EvaluationException)
+            {
+                // An erroring policy contributes nothing.
             }
         }
 
-        foreach (var p in candidates.Permits)
-        {
-            if (SatisfiedWithoutError(p, ctx))
-            {
-                return Decision.Allow;
-            }
-        }
-
-        return Decision.Deny;
+        return false;
     }
 
-    private static bool SatisfiedWithoutError(CedarPolicy p, in EvaluationContext ctx)
+    private static void Collect(CedarPolicy[] policies, in EvaluationContext ctx, ref List<string>? satisfied, ref List<PolicyEvaluationError>? errors)
     {
-        try
-        {
-            return p.IsSatisfied(ctx);
-        }
-        catch (EvaluationException)
-        {
-            return false;
-        }
-    }
-
-    private static List<string>? Collect(CedarPolicy[] policies, in EvaluationContext ctx, ref List<PolicyEvaluationError>? errors)
-    {
-        List<string>? satisfied = null;
         foreach (var p in policies)
         {
             try
@@ -85,7 +84,5 @@ public static class Authorizer
                 (errors ??= []).Add(new PolicyEvaluationError(p.Id, ex.Message));
             }
         }
-
-        return satisfied;
     }
 }

@@ -44,8 +44,55 @@ internal sealed class PolicyIndex
             }
         }
 
-        return new Candidates([.. forbids], [.. permits]);
+        return new Candidates(PolicyGroup.Create(forbids), PolicyGroup.Create(permits));
     }
 
-    internal sealed record Candidates(CedarPolicy[] Forbids, CedarPolicy[] Permits);
+    internal sealed record Candidates(PolicyGroup Forbids, PolicyGroup Permits);
+
+    /// <summary>
+    /// Policies for one action and effect. Those whose principal scope is <c>== E</c> are filed under E, so a
+    /// request only evaluates the ones naming its principal plus the rest.
+    /// </summary>
+    internal sealed class PolicyGroup
+    {
+        private static readonly CedarPolicy[] None = [];
+        private readonly Dictionary<EntityUid, CedarPolicy[]> _byPrincipal;
+
+        private PolicyGroup(CedarPolicy[] other, Dictionary<EntityUid, CedarPolicy[]> byPrincipal)
+        {
+            Other = other;
+            _byPrincipal = byPrincipal;
+        }
+
+        /// <summary>Policies that may apply to any principal.</summary>
+        public CedarPolicy[] Other { get; }
+
+        public static PolicyGroup Create(List<CedarPolicy> policies)
+        {
+            var other = new List<CedarPolicy>();
+            var byPrincipal = new Dictionary<EntityUid, List<CedarPolicy>>();
+            foreach (var p in policies)
+            {
+                if (p.Principal is { Kind: ScopeKind.Eq, Entity: { } e })
+                {
+                    if (!byPrincipal.TryGetValue(e, out var list))
+                    {
+                        byPrincipal[e] = list = [];
+                    }
+
+                    list.Add(p);
+                }
+                else
+                {
+                    other.Add(p);
+                }
+            }
+
+            return new PolicyGroup([.. other], byPrincipal.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray()));
+        }
+
+        /// <summary>Policies naming exactly this principal in their scope.</summary>
+        public CedarPolicy[] ForPrincipal(EntityUid principal) =>
+            _byPrincipal.Count > 0 && _byPrincipal.TryGetValue(principal, out var list) ? list : None;
+    }
 }
