@@ -27,17 +27,19 @@ public sealed class PolicySet
     public IReadOnlyList<CedarPolicy> Templates { get; }
 
     /// <summary>
-    /// Parses Cedar policy text. Policies are named <c>policy0</c>, <c>policy1</c>, ... by position.
+    /// Parses Cedar policy text. Policies are named <c>{idPrefix}0</c>, <c>{idPrefix}1</c>, ... by position
+    /// (<c>policy0</c>, <c>policy1</c>, ... by default, as Cedar's tooling does).
     /// Throws <see cref="ParseException"/> (with line and column) on malformed input.
     /// </summary>
-    public static PolicySet Parse(string text) => new(PolicyParser.ParsePolicies(text));
+    public static PolicySet Parse(string text, string idPrefix = "policy") =>
+        new(PolicyParser.ParsePolicies(text, idPrefix));
 
     /// <summary>Parses Cedar policy text without throwing.</summary>
-    public static bool TryParse(string text, out PolicySet policySet, out ParseError? error)
+    public static bool TryParse(string text, out PolicySet policySet, out ParseError? error, string idPrefix = "policy")
     {
         try
         {
-            policySet = Parse(text);
+            policySet = Parse(text, idPrefix);
             error = null;
             return true;
         }
@@ -47,6 +49,30 @@ public sealed class PolicySet
             error = ex.Error;
             return false;
         }
+    }
+
+    /// <summary>
+    /// Combines policy sets, e.g. ones parsed from several files with distinct id prefixes.
+    /// Throws <see cref="ArgumentException"/> when two policies share an id.
+    /// </summary>
+    public static PolicySet Combine(IEnumerable<PolicySet> sets)
+    {
+        var all = new List<CedarPolicy>();
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var set in sets)
+        {
+            foreach (var p in set.Policies.Concat(set.Templates))
+            {
+                if (!ids.Add(p.Id))
+                {
+                    throw new ArgumentException($"duplicate policy id {p.Id}", nameof(sets));
+                }
+
+                all.Add(p);
+            }
+        }
+
+        return new PolicySet(all);
     }
 
     /// <summary>Returns a new set with the template <paramref name="templateId"/> linked under <paramref name="newId"/>.</summary>

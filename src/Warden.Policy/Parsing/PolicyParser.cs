@@ -23,13 +23,13 @@ internal sealed class PolicyParser : TokenReader
     }
 
     /// <summary>Parses a whole policy set; ids are assigned by position.</summary>
-    public static List<CedarPolicy> ParsePolicies(string text)
+    public static List<CedarPolicy> ParsePolicies(string text, string idPrefix = "policy")
     {
         var parser = new PolicyParser(text);
         var result = new List<CedarPolicy>();
         while (!parser.AtEnd)
         {
-            result.Add(parser.ParsePolicy("policy" + result.Count.ToString(CultureInfo.InvariantCulture)));
+            result.Add(parser.ParsePolicy(idPrefix + result.Count.ToString(CultureInfo.InvariantCulture)));
         }
 
         return result;

@@ -20,6 +20,15 @@ public sealed class LexerParserTests
     }
 
     [Fact]
+    public void Parse_WithPrefixAndCombine_KeepsIdsDistinct()
+    {
+        var a = PolicySet.Parse("permit(principal, action, resource);", "a.cedar#");
+        var b = PolicySet.Parse("forbid(principal, action, resource);", "b.cedar#");
+        PolicySet.Combine([a, b]).Policies.Select(p => p.Id).ShouldBe(["a.cedar#0", "b.cedar#0"]);
+        Should.Throw<ArgumentException>(() => PolicySet.Combine([a, a]));
+    }
+
+    [Fact]
     public void Parse_ReadsAllScopeForms()
     {
         var set = PolicySet.Parse("""
