@@ -134,7 +134,7 @@ public sealed class ExportTests : IAsyncLifetime
         var checkpointLines = Enumerable.Range(1, original.Count - 1).Where(i => original[i].StartsWith("""{"type":"checkpoint""", StringComparison.Ordinal)).ToArray();
         var tried = new Dictionary<string, int>();
 
-        for (var round = 0; round < 600; round++)
+        for (var round = 0; round < 1400; round++)
         {
             var lines = original.ToList();
             var mutation = (round % 7) switch
@@ -157,6 +157,38 @@ public sealed class ExportTests : IAsyncLifetime
         tried.Count.ShouldBe(7);
     }
 
+    [Fact]
+    public async Task Verify_DetectsEverySingleByteChangeOutsideTheHeader()
+    {
+        var store = await TestData.LedgerAsync(12, _keyring, checkpointEvery: 4);
+        using var output = new MemoryStream();
+        await AuditExporter.ExportAsync(store, output, TestData.LedgerId);
+        var original = output.ToArray();
+        var bodyStart = Array.IndexOf(original, (byte)'\n') + 1;
+        var random = new Random(7);
+        var undetected = new List<string>();
+
+        for (var position = bodyStart; position < original.Length; position++)
+        {
+            var bytes = (byte[])original.Clone();
+            bytes[position] = original[position] switch
+            {
+                >= (byte)'0' and < (byte)'9' => (byte)(original[position] + 1),
+                (byte)'9' => (byte)'0',
+                >= (byte)'a' and < (byte)'z' => (byte)(original[position] + 1),
+                (byte)'\n' => (byte)' ',
+                _ => Different(original[position], random),
+            };
+
+            if ((await VerifyAsync(bytes)).IsIntact)
+            {
+                undetected.Add($"{position}: '{(char)original[position]}' -> '{(char)bytes[position]}'");
+            }
+        }
+
+        undetected.ShouldBeEmpty();
+    }
+
     private static string ChangeEventByte(List<string> lines, int[] eventLines, Random random)
     {
         var index = eventLines[random.Next(eventLines.Length)];
@@ -173,15 +205,7 @@ public sealed class ExportTests : IAsyncLifetime
         var index = checkpointLines[random.Next(checkpointLines.Length)];
         var bytes = Encoding.ASCII.GetBytes(lines[index]);
         var position = random.Next("{\"type\":\"checkpoint\",".Length, bytes.Length - 1);
-        var replacement = Different(bytes[position], random);
-
-        // Hex digits parse case-insensitively, so a case flip is not a change of meaning.
-        while (char.ToLowerInvariant((char)replacement) == char.ToLowerInvariant((char)bytes[position]))
-        {
-            replacement = Different(bytes[position], random);
-        }
-
-        bytes[position] = replacement;
+        bytes[position] = Different(bytes[position], random);
         lines[index] = Encoding.Latin1.GetString(bytes);
         return "change checkpoint byte";
     }

@@ -111,7 +111,8 @@ public static class AuditExportFormat
     }
 
     /// <summary>
-    /// Splits an event line (without its newline) into its parts without parsing the event JSON.
+    /// Splits an event line (without its newline) into its parts without parsing the event JSON. Hashes must be
+    /// lowercase hex, as written.
     /// </summary>
     public static bool TryParseEventLine(ReadOnlySpan<byte> line, out long sequence, out AuditHash previousHash, out AuditHash hash, out ReadOnlySpan<byte> canonical)
     {
@@ -124,6 +125,7 @@ public static class AuditExportFormat
             || !line.Slice(PrevOffset + AuditHash.HexLength, HashInfix.Length).SequenceEqual(HashInfix)
             || !line.Slice(HashOffset + AuditHash.HexLength, EventInfix.Length).SequenceEqual(EventInfix)
             || line[^1] != (byte)'}'
+            || line.Slice(PrevOffset, CanonicalOffset - PrevOffset).IndexOfAnyInRange((byte)'A', (byte)'F') >= 0
             || !AuditHash.TryParseHex(line.Slice(PrevOffset, AuditHash.HexLength), out previousHash)
             || !AuditHash.TryParseHex(line.Slice(HashOffset, AuditHash.HexLength), out hash))
         {
@@ -156,7 +158,16 @@ public static class AuditExportFormat
                 throw new FormatException("Not a checkpoint line.");
             }
 
-            var signature = Convert.FromBase64String(root.GetProperty("signature").GetString()!);
+            var signatureText = root.GetProperty("signature").GetString()!;
+            var signature = Convert.FromBase64String(signatureText);
+
+            // Base64 decoders ignore the unused low bits of the last character; insist on the one canonical spelling
+            // so that no byte of an export can change without detection.
+            if (Convert.ToBase64String(signature) != signatureText)
+            {
+                throw new FormatException("Signature is not canonical base64.");
+            }
+
             var c = root.GetProperty("checkpoint");
             if (c.GetProperty("v").GetInt32() != AuditCanonicalJson.Version)
             {
@@ -179,6 +190,18 @@ public static class AuditExportFormat
         {
             throw new FormatException("Malformed checkpoint line: " + ex.Message, ex);
         }
+    }
+
+    /// <summary>
+    /// True when the checkpoint object embedded in <paramref name="line"/> is byte-for-byte the canonical encoding of
+    /// <paramref name="checkpoint"/> (what was signed), and the line has exactly the layout the writer produces.
+    /// </summary>
+    public static bool IsCanonicalCheckpointLine(ReadOnlySpan<byte> line, AuditCheckpoint checkpoint)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        var expected = new ArrayBufferWriter<byte>(512);
+        WriteCheckpointLine(checkpoint, expected);
+        return line.SequenceEqual(expected.WrittenSpan[..^1]);
     }
 
     /// <summary>Parses the header line (without its newline).</summary>

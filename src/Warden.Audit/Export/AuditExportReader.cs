@@ -29,31 +29,31 @@ public static class AuditExportReader
         LedgerVerifier? verifier = null;
         long lineNumber = 0;
         var block = new List<(int Start, int Length)>();
-        var hashes = Array.Empty<AuditHash>();
+        var parsed = Array.Empty<ParsedLine>();
         while (true)
         {
-            // Collect every complete line in the buffer, hash the event lines in parallel, then check in order.
+            // Collect every complete line in the buffer, parse and hash the event lines in parallel, then check in order.
             block.Clear();
             while (lines.TryReadLine(out var start, out var length))
             {
                 block.Add((start, length));
             }
 
-            if (hashes.Length < block.Count)
+            if (parsed.Length < block.Count)
             {
-                hashes = new AuditHash[block.Count];
+                parsed = new ParsedLine[block.Count];
             }
 
             var buffer = lines.Buffer;
-            LedgerVerifier.ParallelHash(block.Count, i => HashEventLine(buffer.AsSpan(block[i].Start, block[i].Length)), hashes);
+            var results = parsed;
+            ParallelFor(block.Count, i => results[i] = ParseAndHash(buffer.AsSpan(block[i].Start, block[i].Length)));
             for (var i = 0; i < block.Count; i++)
             {
                 lineNumber++;
-                var line = buffer.AsSpan(block[i].Start, block[i].Length);
-                var ok = verifier is not null && !hashes[i].IsZero
-                    && AuditExportFormat.TryParseEventLine(line, out var sequence, out var previous, out var hash, out _)
-                    ? verifier.AddHashedEvent(sequence, previous, hash, hashes[i])
-                    : ProcessLine(line, lineNumber, keys, expectedLedgerId, ref verifier);
+                ref readonly var p = ref parsed[i];
+                var ok = verifier is not null && p.IsEvent
+                    ? verifier.AddHashedEvent(p.Sequence, p.Previous, p.Stored, p.Computed)
+                    : ProcessLine(buffer.AsSpan(block[i].Start, block[i].Length), lineNumber, keys, expectedLedgerId, ref verifier);
                 if (!ok)
                 {
                     return verifier!.Complete(expectedLastSequence);
@@ -80,11 +80,36 @@ public static class AuditExportReader
         return verifier.Complete(expectedLastSequence);
     }
 
-    /// <summary>Recomputed hash of an event line's canonical bytes, or zero when it is not an event line.</summary>
-    private static AuditHash HashEventLine(ReadOnlySpan<byte> line) =>
-        AuditExportFormat.TryParseEventLine(line, out _, out var previous, out _, out var canonical)
-            ? AuditCanonicalJson.ComputeEventHash(previous, canonical)
-            : AuditHash.Zero;
+    private static ParsedLine ParseAndHash(ReadOnlySpan<byte> line) =>
+        AuditExportFormat.TryParseEventLine(line, out var sequence, out var previous, out var stored, out var canonical)
+            ? new ParsedLine(true, sequence, previous, stored, AuditCanonicalJson.ComputeEventHash(previous, canonical))
+            : default;
+
+    /// <summary>Runs <paramref name="body"/> over [0, count) in contiguous ranges on all cores when worth it.</summary>
+    private static void ParallelFor(int count, Action<int> body)
+    {
+        var workers = Math.Min(Environment.ProcessorCount, count / 64);
+        if (workers <= 1)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                body(i);
+            }
+
+            return;
+        }
+
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
+        {
+            var end = (int)((long)count * (worker + 1) / workers);
+            for (var i = (int)((long)count * worker / workers); i < end; i++)
+            {
+                body(i);
+            }
+        });
+    }
+
+    private readonly record struct ParsedLine(bool IsEvent, long Sequence, AuditHash Previous, AuditHash Stored, AuditHash Computed);
 
     /// <summary>One item of an export, for importing into a store.</summary>
     public abstract record Item;
@@ -173,6 +198,11 @@ public static class AuditExportReader
             catch (FormatException ex)
             {
                 return verifier.ReportMalformed($"Line {lineNumber}: {ex.Message}");
+            }
+
+            if (!AuditExportFormat.IsCanonicalCheckpointLine(line, checkpoint))
+            {
+                return verifier.ReportMalformed($"Line {lineNumber}: checkpoint is not in canonical form.");
             }
 
             return verifier.AddCheckpoint(checkpoint);
