@@ -134,7 +134,7 @@ public sealed class ExportTests : IAsyncLifetime
         var checkpointLines = Enumerable.Range(1, original.Count - 1).Where(i => original[i].StartsWith("""{"type":"checkpoint""", StringComparison.Ordinal)).ToArray();
         var tried = new Dictionary<string, int>();
 
-        for (var round = 0; round < 1400; round++)
+        for (var round = 0; round < 700; round++)
         {
             var lines = original.ToList();
             var mutation = (round % 7) switch

@@ -11,7 +11,7 @@ namespace Warden.Audit.Tests;
 [Trait("Category", "Throughput")]
 public sealed class ThroughputTests(ITestOutputHelper output)
 {
-    private const int Events = 100_000;
+    private const int Events = 50_000;
 
     [Fact]
     public async Task Throughput_WriterExportAndVerifyRunEndToEnd()

@@ -151,7 +151,7 @@ public static class AuditCanonicalJson
 
     /// <summary>
     /// The part of the encoding that depends on the ledger's sequence and time: <c>{"v":1,"seq":N,"time":T</c>.
-    /// Followed by <see cref="WriteEventTail"/> it gives the full canonical event.
+    /// Followed by <see cref="WriteEventTail(AuditEventDraft, CanonicalBuffer)"/> it gives the full canonical event.
     /// </summary>
     internal static void WriteEventHead(long sequence, DateTimeOffset timestamp, CanonicalBuffer b)
     {

@@ -10,7 +10,7 @@ namespace Warden.Audit.Interop;
 /// batch of events. Pure function; sending is the caller's job.
 /// </summary>
 /// <remarks>
-/// One <c>resourceLogs</c> (resource <c>service.name</c> = <paramref name="serviceName"/>) with one <c>scopeLogs</c>
+/// One <c>resourceLogs</c> (resource <c>service.name</c> = the <c>serviceName</c> argument) with one <c>scopeLogs</c>
 /// (scope <c>warden.audit</c>). Per event: <c>timeUnixNano</c>/<c>observedTimeUnixNano</c> as decimal strings (OTLP
 /// JSON encodes 64-bit integers as strings), <c>severityNumber</c> 9 INFO (success), 13 WARN (failure, denied), 17
 /// ERROR (error), <c>eventName</c> = action, a short string body, hex <c>traceId</c>/<c>spanId</c>, and attributes:
