@@ -1,9 +1,9 @@
 namespace Warden.Audit.Export;
 
 /// <summary>Splits a stream into <c>\n</c>-terminated lines over one reusable buffer (no per-line allocation).</summary>
-internal sealed class LineReader(Stream stream, int initialSize = 1 << 20)
+internal sealed class LineReader(Stream stream, int maxInitialSize = 1 << 20)
 {
-    private byte[] _buffer = new byte[initialSize];
+    private byte[] _buffer = new byte[InitialSize(stream, maxInitialSize)];
     private int _start;
     private int _end;
     private bool _eof;
@@ -46,6 +46,19 @@ internal sealed class LineReader(Stream stream, int initialSize = 1 << 20)
         _start += newline + 1;
         Position += newline + 1;
         return true;
+    }
+
+    // Small inputs (single exports in tests, short files) should not pay for a megabyte buffer.
+    private static int InitialSize(Stream stream, int max)
+    {
+        try
+        {
+            return stream.CanSeek ? (int)Math.Clamp(stream.Length - stream.Position + 1, 4096, max) : max;
+        }
+        catch (NotSupportedException)
+        {
+            return max;
+        }
     }
 
     /// <summary>After EOF: the unterminated rest of the stream, if any.</summary>
