@@ -18,12 +18,16 @@ public sealed class JsonLinesAuditLedgerStore : IAuditLedgerStore, IAsyncDisposa
     private AuditChainHead? _head;
     private AuditCheckpoint? _lastCheckpoint;
 
+    // Bytes known to be complete and durable; readers never look past it, so they cannot see a half-written batch.
+    private long _committedLength;
+
     private JsonLinesAuditLedgerStore(string path, FileStream stream, AuditChainHead? head, AuditCheckpoint? lastCheckpoint)
     {
         _path = path;
         _stream = stream;
         _head = head;
         _lastCheckpoint = lastCheckpoint;
+        _committedLength = stream.Length;
     }
 
     /// <summary>
@@ -90,20 +94,7 @@ public sealed class JsonLinesAuditLedgerStore : IAuditLedgerStore, IAsyncDisposa
                 AuditExportFormat.WriteEventLine(e, buffer);
             }
 
-            var position = _stream.Position;
-            try
-            {
-                await _stream.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
-                _stream.Flush(flushToDisk: true);
-            }
-            catch
-            {
-                // All or nothing: drop whatever part of the batch reached the file.
-                _stream.SetLength(position);
-                _stream.Seek(position, SeekOrigin.Begin);
-                throw;
-            }
-
+            await WriteDurablyAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
             Volatile.Write(ref _head, new AuditChainHead(events[^1].Sequence, events[^1].Hash));
         }
         finally
@@ -133,8 +124,7 @@ public sealed class JsonLinesAuditLedgerStore : IAuditLedgerStore, IAsyncDisposa
         {
             var buffer = new ArrayBufferWriter<byte>();
             AuditExportFormat.WriteCheckpointLine(checkpoint, buffer);
-            await _stream.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
-            _stream.Flush(flushToDisk: true);
+            await WriteDurablyAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
             Volatile.Write(ref _lastCheckpoint, checkpoint);
         }
         finally
@@ -165,10 +155,29 @@ public sealed class JsonLinesAuditLedgerStore : IAuditLedgerStore, IAsyncDisposa
         _gate.Dispose();
     }
 
+    /// <summary>Appends and fsyncs; on failure cuts the file back so no partial line survives. Caller holds the gate.</summary>
+    private async Task WriteDurablyAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        var position = _committedLength;
+        try
+        {
+            _stream.Seek(position, SeekOrigin.Begin);
+            await _stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+            _stream.Flush(flushToDisk: true);
+        }
+        catch
+        {
+            _stream.SetLength(position);
+            throw;
+        }
+
+        Volatile.Write(ref _committedLength, position + bytes.Length);
+    }
+
     private async IAsyncEnumerable<AuditExportReader.Item> ReadItemsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        // Only whole lines written so far: an in-progress append is not visible until it completes.
-        var length = _stream.Length;
+        // Only complete, durable lines: an in-progress append is not visible until it completes.
+        var length = Volatile.Read(ref _committedLength);
         var reader = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
         await using (reader.ConfigureAwait(false))
         {
