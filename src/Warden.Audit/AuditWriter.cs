@@ -24,7 +24,7 @@ public sealed class AuditWriter : IAsyncDisposable
 {
     private readonly IAuditLedgerStore _store;
     private readonly AuditWriterOptions _options;
-    private readonly AuditKeyring? _keyring;
+    private AuditKeyring? _keyring;
     private readonly TimeProvider _time;
     private readonly AuditRedactor _redactor;
     private readonly AuditHash _genesis;
@@ -184,6 +184,16 @@ public sealed class AuditWriter : IAsyncDisposable
     }
 
     /// <summary>
+    /// Switches checkpoint signing to <paramref name="keyring"/>'s active key from the next checkpoint on (key
+    /// rotation without a restart). Verifiers need the old public keys too: use <see cref="AuditKeyring.Rotate"/>.
+    /// </summary>
+    public void UseKeyring(AuditKeyring keyring)
+    {
+        ArgumentNullException.ThrowIfNull(keyring);
+        Volatile.Write(ref _keyring, keyring);
+    }
+
+    /// <summary>
     /// Appends several drafts atomically: they get contiguous sequence numbers, are written in one store call, and
     /// either all become durable or none do. For imports (one OTLP request = one group). Every draft is validated
     /// before anything is queued.
@@ -303,8 +313,7 @@ public sealed class AuditWriter : IAsyncDisposable
                     throw new ArgumentException("Details cannot be canonicalised: " + ex.Message, nameof(draft), ex);
                 }
 
-                using var document = JsonDocument.Parse(buffer.WrittenMemory);
-                redacted = redacted with { Details = document.RootElement.Clone() };
+                redacted = redacted with { Details = Detach(details, buffer.WrittenSpan) };
                 buffer.Clear();
             }
 
@@ -317,6 +326,21 @@ public sealed class AuditWriter : IAsyncDisposable
         }
 
         return redacted;
+    }
+
+    /// <summary>
+    /// A copy of <paramref name="details"/> in canonical form that does not depend on the caller's document.
+    /// Already-canonical input (the usual case for machine-built details) is cloned instead of re-parsed.
+    /// </summary>
+    private static JsonElement Detach(JsonElement details, ReadOnlySpan<byte> canonical)
+    {
+        if (System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(details).SequenceEqual(canonical))
+        {
+            return details.Clone();
+        }
+
+        var reader = new Utf8JsonReader(canonical);
+        return JsonElement.ParseValue(ref reader);
     }
 
     /// <summary>Checks events [checkpoint.To, head] chain correctly and event checkpoint.To matches the checkpoint.</summary>
@@ -533,11 +557,12 @@ public sealed class AuditWriter : IAsyncDisposable
         AuditCheckpoint? checkpoint = null;
         Exception? error = null;
         var from = (_lastCheckpoint?.ToSequence ?? 0) + 1;
-        if (_keyring is not null && !_headStale && _lastSequence >= from)
+        var keyring = Volatile.Read(ref _keyring);
+        if (keyring is not null && !_headStale && _lastSequence >= from)
         {
             try
             {
-                checkpoint = Sign(new AuditCheckpoint
+                checkpoint = Sign(keyring, new AuditCheckpoint
                 {
                     LedgerId = _options.LedgerId,
                     FromSequence = from,
@@ -545,7 +570,7 @@ public sealed class AuditWriter : IAsyncDisposable
                     LastEventHash = _lastHash,
                     PreviousCheckpointHash = _lastCheckpointHash,
                     Timestamp = TruncateToMilliseconds(_time.GetUtcNow()),
-                    KeyId = _keyring.Active.KeyId,
+                    KeyId = keyring.Active.KeyId,
                     Signature = ReadOnlyMemory<byte>.Empty,
                 });
                 await _store.AppendCheckpointAsync(checkpoint, CancellationToken.None).ConfigureAwait(false);
@@ -575,10 +600,10 @@ public sealed class AuditWriter : IAsyncDisposable
         }
     }
 
-    private AuditCheckpoint Sign(AuditCheckpoint unsigned)
+    private static AuditCheckpoint Sign(AuditKeyring keyring, AuditCheckpoint unsigned)
     {
         var bytes = AuditCanonicalJson.EncodeCheckpoint(unsigned);
-        return unsigned with { Signature = _keyring!.Active.Sign(bytes) };
+        return unsigned with { Signature = keyring.Active.Sign(bytes) };
     }
 
     private static DateTimeOffset TruncateToMilliseconds(DateTimeOffset value)

@@ -178,6 +178,25 @@ public sealed class AuditWriterTests : IDisposable
     }
 
     [Fact]
+    public async Task UseKeyring_RotatesTheSigningKeyWithoutARestart()
+    {
+        using var next = AuditSigningKey.Generate();
+        var store = new InMemoryAuditLedgerStore();
+        var keyring = new AuditKeyring(_key);
+        await using var writer = await AuditWriter.StartAsync(store, TestData.Options(checkpointEvery: 0), keyring, _time);
+        await writer.AppendAsync(TestData.Draft(0));
+        await writer.CheckpointAsync();
+
+        var rotated = keyring.Rotate(next);
+        writer.UseKeyring(rotated);
+        await writer.AppendAsync(TestData.Draft(1));
+        await writer.CheckpointAsync();
+
+        store.Checkpoints.Select(c => c.KeyId).ShouldBe([_key.KeyId, next.KeyId]);
+        (await LedgerVerifier.VerifyStoreAsync(store, TestData.LedgerId, AuditPublicKeySet.From(rotated))).IsIntact.ShouldBeTrue();
+    }
+
+    [Fact]
     public async Task Time_NeverGoesBackwardsAcrossBatches()
     {
         var store = new InMemoryAuditLedgerStore();

@@ -31,8 +31,7 @@ public sealed class JsonLinesStoreTests : IDisposable
         await WriteAsync(0, 60);
         await WriteAsync(60, 40);
 
-        await using var input = File.OpenRead(PathName);
-        var report = await AuditExportReader.VerifyAsync(input, new AuditPublicKeySet([_key.PublicKey]), TestData.LedgerId);
+        var report = await AuditExportReader.VerifyFileAsync(PathName, new AuditPublicKeySet([_key.PublicKey]), TestData.LedgerId);
 
         report.IsIntact.ShouldBeTrue(report.Problem?.Message);
         report.EventsVerified.ShouldBe(100);

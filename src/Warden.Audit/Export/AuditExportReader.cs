@@ -111,6 +111,16 @@ public static class AuditExportReader
 
     private readonly record struct ParsedLine(bool IsEvent, long Sequence, AuditHash Previous, AuditHash Stored, AuditHash Computed);
 
+    /// <summary>Verifies an export file; see <see cref="VerifyAsync"/>.</summary>
+    public static async Task<VerificationReport> VerifyFileAsync(string path, AuditPublicKeySet keys, string? expectedLedgerId = null, long? expectedLastSequence = null, CancellationToken cancellationToken = default)
+    {
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        await using (stream.ConfigureAwait(false))
+        {
+            return await VerifyAsync(stream, keys, expectedLedgerId, expectedLastSequence, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>One item of an export, for importing into a store.</summary>
     public abstract record Item;
 
