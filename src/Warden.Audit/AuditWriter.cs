@@ -318,6 +318,11 @@ public sealed class AuditWriter : IAsyncDisposable
             }
 
             AuditCanonicalJson.WriteEventTail(redacted, buffer);
+            if (buffer.Length > _options.MaxEventBytes)
+            {
+                throw new ArgumentException($"The event encodes to {buffer.Length} bytes; the limit is {_options.MaxEventBytes}.", nameof(draft));
+            }
+
             tail = buffer.WrittenSpan.ToArray();
         }
         finally

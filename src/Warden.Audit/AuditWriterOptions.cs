@@ -26,6 +26,9 @@ public sealed record AuditWriterOptions
     /// </summary>
     public bool VerifyTailOnStart { get; init; } = true;
 
+    /// <summary>Largest accepted canonical event in bytes (details included); bigger drafts are rejected.</summary>
+    public int MaxEventBytes { get; init; } = 64 * 1024;
+
     /// <summary>Extra redaction rules.</summary>
     public RedactionOptions Redaction { get; init; } = new();
 }

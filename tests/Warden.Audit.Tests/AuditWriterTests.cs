@@ -231,6 +231,15 @@ public sealed class AuditWriterTests : IDisposable
     }
 
     [Fact]
+    public async Task Append_RejectsOversizedEvents()
+    {
+        await using var writer = await AuditWriter.StartAsync(new InMemoryAuditLedgerStore(), TestData.Options() with { MaxEventBytes = 1024 }, timeProvider: _time);
+
+        await Should.ThrowAsync<ArgumentException>(() => writer.AppendAsync(TestData.Draft(0, $$"""{"blob":"{{new string('x', 2000)}}"}""")));
+        (await writer.AppendAsync(TestData.Draft(1))).Sequence.ShouldBe(1);
+    }
+
+    [Fact]
     public async Task Append_StoresCanonicalDetails()
     {
         var store = new InMemoryAuditLedgerStore();
