@@ -104,7 +104,7 @@ public sealed class LikeExpr : Expr
             else
             {
                 var q = StringValue.Quote(el.Text);
-                sb.Append(q.AsSpan(1, q.Length - 2)).Replace("*", "\\*");
+                sb.Append(q[1..^1].Replace("*", "\\*", StringComparison.Ordinal));
             }
         }
 

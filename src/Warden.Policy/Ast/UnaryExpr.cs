@@ -36,7 +36,8 @@ public sealed class UnaryExpr(UnaryOp op, Expr operand) : Expr(1 + operand.Depth
     public override string ToString() => Op switch
     {
         UnaryOp.Not => $"(!{Operand})",
-        UnaryOp.Negate => $"(-{Operand})",
+        // The extra parentheses keep a negated literal from being re-read as a negative literal.
+        UnaryOp.Negate => $"(-({Operand}))",
         _ => $"{Operand}.isEmpty()",
     };
 }
