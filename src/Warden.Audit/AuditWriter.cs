@@ -125,20 +125,9 @@ public sealed class AuditWriter : IAsyncDisposable
         try
         {
             await writer.LoadHeadAsync(cancellationToken).ConfigureAwait(false);
-            var checkpoint = await store.GetLastCheckpointAsync(cancellationToken).ConfigureAwait(false);
-            if (checkpoint is not null)
+            if (writer._lastCheckpoint is { } checkpoint && options.VerifyTailOnStart)
             {
-                if (checkpoint.LedgerId != options.LedgerId)
-                {
-                    throw new InvalidOperationException($"Store holds ledger '{checkpoint.LedgerId}', not '{options.LedgerId}'.");
-                }
-
-                writer._lastCheckpoint = checkpoint;
-                writer._lastCheckpointHash = checkpoint.ComputeHash();
-                if (options.VerifyTailOnStart)
-                {
-                    await writer.VerifyTailAsync(checkpoint, cancellationToken).ConfigureAwait(false);
-                }
+                await writer.VerifyTailAsync(checkpoint, cancellationToken).ConfigureAwait(false);
             }
         }
         catch
@@ -375,9 +364,33 @@ public sealed class AuditWriter : IAsyncDisposable
 
     private void OnTimer() => _channel.Writer.TryWrite(WriterRequest.Tick);
 
+    /// <summary>
+    /// Loads the chain head, the last event's time (so ledger time stays monotonic across restarts) and the last
+    /// checkpoint (so a writer that lost a conflict does not sign a range another writer already covered).
+    /// </summary>
     private async Task LoadHeadAsync(CancellationToken cancellationToken)
     {
         var head = await _store.GetHeadAsync(cancellationToken).ConfigureAwait(false);
+        if (head is not null)
+        {
+            await foreach (var last in _store.ReadEventsAsync(head.LastSequence, head.LastSequence, cancellationToken).ConfigureAwait(false))
+            {
+                _lastTimestamp = last.Timestamp > _lastTimestamp ? last.Timestamp : _lastTimestamp;
+            }
+        }
+
+        var checkpoint = await _store.GetLastCheckpointAsync(cancellationToken).ConfigureAwait(false);
+        if (checkpoint is not null && checkpoint.ToSequence != _lastCheckpoint?.ToSequence)
+        {
+            if (checkpoint.LedgerId != _options.LedgerId)
+            {
+                throw new InvalidOperationException($"Store holds ledger '{checkpoint.LedgerId}', not '{_options.LedgerId}'.");
+            }
+
+            _lastCheckpointHash = checkpoint.ComputeHash();
+            Volatile.Write(ref _lastCheckpoint, checkpoint);
+        }
+
         Volatile.Write(ref _lastSequence, head?.LastSequence ?? 0);
         _lastHash = head?.LastHash ?? _genesis;
         _headStale = false;

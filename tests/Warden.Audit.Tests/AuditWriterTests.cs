@@ -209,6 +209,22 @@ public sealed class AuditWriterTests : IDisposable
         second.Timestamp.ShouldBe(first.Timestamp);
     }
 
+    [Fact]
+    public async Task Time_NeverGoesBackwardsAcrossRestarts()
+    {
+        var store = new InMemoryAuditLedgerStore();
+        AuditEvent first;
+        await using (var writer = await AuditWriter.StartAsync(store, TestData.Options(), timeProvider: _time))
+        {
+            first = await writer.AppendAsync(TestData.Draft(0));
+        }
+
+        _time.SetUtcNow(_time.GetUtcNow().AddHours(-1));
+        await using var restarted = await AuditWriter.StartAsync(store, TestData.Options(), timeProvider: _time);
+
+        (await restarted.AppendAsync(TestData.Draft(1))).Timestamp.ShouldBe(first.Timestamp);
+    }
+
     [Theory]
     [InlineData("Auth.Login")]
     [InlineData("auth..login")]
