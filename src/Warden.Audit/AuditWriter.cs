@@ -19,6 +19,8 @@ namespace Warden.Audit;
 /// parallelises across callers); the loop does only sequencing, encoding, hashing and I/O. No lock is held
 /// across I/O: the loop is the only mutator of the chain head. If a store write fails, every caller in the batch
 /// gets the exception, the head is not advanced, and it is reloaded from the store before the next batch.
+/// Run exactly one writer per ledger (e.g. on the elected leader): the store's conflict check stops a second writer
+/// from forking the chain, but checkpoint ranges assume a single signer.
 /// </remarks>
 public sealed class AuditWriter : IAsyncDisposable
 {
