@@ -12,15 +12,15 @@ namespace Warden.Policy.Tests.Fuzz;
 
 /// <summary>
 /// Feeds randomly mutated corpus files to every parser: malformed input must produce a structured
-/// <see cref="ParseException"/>, never any other exception. Policies that still parse are also validated and
-/// authorized, which must not throw either.
+/// <see cref="ParseException"/>, never any other exception. Policies that still parse are also validated,
+/// authorized and printed, which must not throw, and the printed text must parse back to the same policies.
 /// </summary>
 [Collection(CorpusCollection.Name)]
 public sealed class ParserFuzzTests(CorpusFixture corpus, ITestOutputHelper output)
 {
     private const int Seed = 20261122;
     private const string Punctuation = "(){}[]\"\\:;,.<>=!&|*-+@?";
-    private const int Iterations = 100_000;
+    private const int Iterations = 60_000;
     private static readonly TimeSpan Budget = TimeSpan.FromSeconds(15);
 
     private static readonly byte[][] Dictionary =
@@ -72,7 +72,15 @@ public sealed class ParserFuzzTests(CorpusFixture corpus, ITestOutputHelper outp
                         parsedOk++;
                         Validator.Validate(set, sample.ParsedSchema);
                         var request = new AuthorizationRequest(new EntityUid("A", ""), new EntityUid("Action", "action"), new EntityUid("A", ""), RecordValue.Empty);
-                        Authorizer.IsAuthorized(request, set, Entities.EntityStore.Empty);
+                        var response = Authorizer.IsAuthorized(request, set, Entities.EntityStore.Empty);
+
+                        // Printing must round-trip: same text again and the same authorization outcome.
+                        var printed = string.Join("\n", set.Policies.Select(p => p.ToString()));
+                        var reparsed = PolicySet.Parse(printed);
+                        string.Join("\n", reparsed.Policies.Select(p => p.ToString())).ShouldBe(printed);
+                        var again = Authorizer.IsAuthorized(request, reparsed, Entities.EntityStore.Empty);
+                        again.Decision.ShouldBe(response.Decision);
+                        again.Errors.Count.ShouldBe(response.Errors.Count);
                         break;
                     case 1:
                         CedarSchema.Parse(text);
