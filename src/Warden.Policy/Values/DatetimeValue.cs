@@ -147,7 +147,19 @@ public sealed class DatetimeValue : Value
     public override int GetHashCode() => Millis.GetHashCode();
 
     /// <inheritdoc />
-    public override string ToString() => "datetime(" + Millis.ToString(CultureInfo.InvariantCulture) + "ms)";
+    public override string ToString()
+    {
+        // Years 1..9999 print in Cedar's own syntax; other instants as an offset from the epoch, also valid Cedar.
+        const long MinMillis = -62135596800000; // 0001-01-01T00:00:00Z
+        const long MaxMillis = 253402300799999; // 9999-12-31T23:59:59.999Z
+        if (Millis >= MinMillis && Millis <= MaxMillis)
+        {
+            var dt = DateTime.UnixEpoch.AddMilliseconds(Millis);
+            return "datetime(\"" + dt.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture) + "\")";
+        }
+
+        return "datetime(\"1970-01-01\").offset(duration(\"" + Millis.ToString(CultureInfo.InvariantCulture) + "ms\"))";
+    }
 
     private static bool Digits(string s, int start, int count, out int value)
     {

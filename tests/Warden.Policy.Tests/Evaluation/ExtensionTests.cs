@@ -116,6 +116,19 @@ public sealed class ExtensionTests
     public void Duration_RejectsInvalid(string text) => DurationValue.TryParse(text, out _).ShouldBeFalse(text);
 
     [Fact]
+    public void ExtensionValues_PrintAsCedarThatParsesBack()
+    {
+        foreach (var expr in new[] { "datetime(\"2024-10-15T11:35:00.123Z\")", "duration(\"-90m\")", "decimal(\"-1.5\")", "ip(\"10.0.0.0/8\")", "ip(\"::1\")" })
+        {
+            var v = Eval(expr);
+            Eval(v.ToString()).ShouldBe(v, expr);
+        }
+
+        var far = new DatetimeValue(long.MaxValue);
+        Eval(far.ToString()).ShouldBe(far);
+    }
+
+    [Fact]
     public void Datetime_Methods()
     {
         EvalTrue("datetime(\"2024-10-15T11:35:00Z\").offset(duration(\"1h\")) == datetime(\"2024-10-15T12:35:00Z\")");
