@@ -140,7 +140,10 @@ public static class Validator
             case LiteralExpr or VariableExpr or SlotExpr:
                 return null;
             case IsExpr isx:
-                return schema.EntityTypes.ContainsKey(isx.EntityType) ? CheckEntities(isx.Target, schema) : $"unknown entity type {isx.EntityType}";
+                // As in Cedar's validator, action entity types (basename `Action`) count as known.
+                return schema.EntityTypes.ContainsKey(isx.EntityType) || isx.EntityType == "Action" || isx.EntityType.EndsWith("::Action", StringComparison.Ordinal)
+                    ? CheckEntities(isx.Target, schema)
+                    : $"unknown entity type {isx.EntityType}";
             case IfExpr i:
                 return CheckEntities(i.Condition, schema) ?? CheckEntities(i.Then, schema) ?? CheckEntities(i.Else, schema);
             case AndExpr a:

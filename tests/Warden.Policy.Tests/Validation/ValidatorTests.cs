@@ -26,6 +26,7 @@ public sealed class ValidatorTests
     [InlineData("permit(principal, action, resource) when { principal.hasTag(\"k\") && principal.getTag(\"k\") > 1 };")]
     [InlineData("permit(principal in Group::\"g\", action, resource) when { resource.created < datetime(\"2025-01-01\") };")]
     [InlineData("permit(principal, action, resource) when { if resource.public then true else principal.name == \"x\" };")]
+    [InlineData("permit(principal, action, resource) when { action is Action && !(principal is Action) };")]
     public void WellTypedPolicies_Validate(string policy)
     {
         var r = Validate(policy);
