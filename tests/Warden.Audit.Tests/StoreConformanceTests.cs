@@ -26,6 +26,14 @@ public sealed class StoreConformanceTests : IDisposable
     }
 
     [Fact]
+    public async Task InMemoryStore_PassesTheQueryConformanceCheck()
+    {
+        var failures = await AuditLedgerStoreConformance.CheckQueriesAsync(() => Task.FromResult(new InMemoryAuditLedgerStore()));
+
+        failures.ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task Conformance_CatchesAStoreThatSkipsTheChainCheck()
     {
         var failures = await AuditLedgerStoreConformance.CheckAsync(() => Task.FromResult<IAuditLedgerStore>(new CarelessStore()));

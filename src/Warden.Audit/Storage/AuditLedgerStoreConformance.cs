@@ -64,6 +64,79 @@ public static class AuditLedgerStoreConformance
         return failures;
     }
 
+    /// <summary>
+    /// Checks an <see cref="IAuditQueryStore"/> against <see cref="AuditQueryMatcher"/>: writes a varied ledger, runs a
+    /// set of queries (filters, prefixes, time bounds, cursors, both orders, limits) and compares results by sequence.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> CheckQueriesAsync<TStore>(Func<Task<TStore>> createEmptyStore, CancellationToken cancellationToken = default)
+        where TStore : IAuditLedgerStore, IAuditQueryStore
+    {
+        ArgumentNullException.ThrowIfNull(createEmptyStore);
+        var failures = new List<string>();
+        var store = await createEmptyStore().ConfigureAwait(false);
+        try
+        {
+            var drafts = Enumerable.Range(0, 60).Select(i => AwkwardDrafts()[i % 6] with
+            {
+                OrgId = i % 3 == 0 ? "org-a" : "org-b",
+                Action = (i % 4) switch { 0 => "token.create", 1 => "token.revoke", 2 => "tokens.list", _ => "auth.login" },
+            }).ToList();
+            var (key, events) = await WriteAsync(store, drafts, checkpoint: false, cancellationToken).ConfigureAwait(false);
+            key.Dispose();
+            var middleTime = events[30].Timestamp;
+            AuditQuery[] queries =
+            [
+                new() { Limit = 1000 },
+                new() { OrgId = "org-a", Limit = 1000 },
+                new() { Action = "token.*", Limit = 1000 },
+                new() { Action = "tokens.list", Limit = 1000 },
+                new() { ActorKind = ActorKind.AgentSession, Limit = 1000 },
+                new() { ActorId = "sess-1", Limit = 1000 },
+                new() { OnBehalfOf = "user-1", Limit = 1000 },
+                new() { Outcome = AuditOutcome.Denied, Limit = 1000 },
+                new() { ResourceType = "tool", ResourceId = "bash", Limit = 1000 },
+                new() { SessionId = "conv-1", Limit = 1000 },
+                new() { TraceId = "4bf92f3577b34da6a3ce929d0e0e4736", Limit = 1000 },
+                new() { From = middleTime, Limit = 1000 },
+                new() { Until = middleTime, Limit = 1000 },
+                new() { AfterSequence = 10, BeforeSequence = 20, Limit = 1000 },
+                new() { Limit = 7 },
+                new() { Descending = true, Limit = 7 },
+                new() { Descending = true, BeforeSequence = 50, OrgId = "org-b", Limit = 5 },
+                new() { OrgId = "org-a", Action = "token.*", Outcome = AuditOutcome.Success, Limit = 1000 },
+                new() { OrgId = "nobody", Limit = 10 },
+            ];
+            foreach (var query in queries)
+            {
+                var ordered = query.Descending ? Enumerable.Reverse(events) : events;
+                var expected = ordered.Where(e => AuditQueryMatcher.Matches(query, e)).Take(query.Limit).Select(e => e.Sequence).ToArray();
+                var actual = (await ToListAsync(store.QueryAsync(query, cancellationToken), cancellationToken).ConfigureAwait(false)).Select(e => e.Sequence).ToArray();
+                if (!actual.SequenceEqual(expected))
+                {
+                    failures.Add($"{query} returned [{string.Join(",", actual)}], expected [{string.Join(",", expected)}].");
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            failures.Add($"queries: threw {ex.GetType().Name}: {ex.Message}");
+        }
+        finally
+        {
+            switch (store)
+            {
+                case IAsyncDisposable asyncDisposable:
+                    await asyncDisposable.DisposeAsync().ConfigureAwait(false);
+                    break;
+                case IDisposable disposable:
+                    disposable.Dispose();
+                    break;
+            }
+        }
+
+        return failures;
+    }
+
     /// <summary>Drafts with content that commonly trips up storage layers.</summary>
     public static IReadOnlyList<AuditEventDraft> AwkwardDrafts()
     {
