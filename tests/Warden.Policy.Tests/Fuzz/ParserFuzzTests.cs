@@ -36,20 +36,8 @@ public sealed class ParserFuzzTests(CorpusFixture corpus, ITestOutputHelper outp
     [Fact]
     public void MutatedInputs_NeverCrashTheParsers()
     {
-        if (corpus.Root is null)
-        {
-            output.WriteLine("shared Cedar corpus not found; skipping");
-            return;
-        }
-
-        var dir = Path.Combine(corpus.Root, "corpus-tests");
-        var bases = Directory.GetFiles(dir, "*.cedar").Order(StringComparer.Ordinal).Where((_, i) => i % 25 == 0)
-            .Select(p => p[..^".cedar".Length]).ToList();
-        var samples = bases.Select(b => (
-            Policy: File.ReadAllBytes(b + ".cedar"),
-            Schema: File.ReadAllBytes(b + ".cedarschema"),
-            Entities: File.ReadAllBytes(b + ".entities.json"),
-            ParsedSchema: CedarSchema.Parse(File.ReadAllText(b + ".cedarschema")))).ToList();
+        var samples = corpus.Root is null ? BuiltInSamples() : CorpusSamples(corpus.Root);
+        output.WriteLine(corpus.Root is null ? "shared Cedar corpus not found; fuzzing built-in samples" : $"fuzzing {samples.Count} corpus samples");
 
         var rng = new Random(Seed);
         var sw = Stopwatch.StartNew();
@@ -104,6 +92,53 @@ public sealed class ParserFuzzTests(CorpusFixture corpus, ITestOutputHelper outp
 
         output.WriteLine($"{i} mutations (policies {counts[0]}, schemas {counts[1]}, entities {counts[2]}) in {sw.Elapsed.TotalSeconds:F1}s; {parsedOk} still parsed");
         i.ShouldBeGreaterThan(1000);
+    }
+
+    [Fact]
+    public void BuiltInSamples_AreWellFormedAndValid()
+    {
+        var (policy, _, entities, schema) = BuiltInSamples()[0];
+        var set = PolicySet.Parse(Encoding.UTF8.GetString(policy));
+        set.Policies.Count.ShouldBe(2);
+        CedarJson.ParseEntities(Encoding.UTF8.GetString(entities), schema).Count.ShouldBeGreaterThan(2);
+        var result = Validator.Validate(set, schema);
+        result.Errors.ShouldBeEmpty(string.Join("; ", result.Errors));
+    }
+
+    private static List<(byte[] Policy, byte[] Schema, byte[] Entities, CedarSchema ParsedSchema)> CorpusSamples(string root)
+    {
+        var dir = Path.Combine(root, "corpus-tests");
+        var bases = Directory.GetFiles(dir, "*.cedar").Order(StringComparer.Ordinal).Where((_, i) => i % 25 == 0)
+            .Select(p => p[..^".cedar".Length]).ToList();
+        return [.. bases.Select(b => (
+            File.ReadAllBytes(b + ".cedar"),
+            File.ReadAllBytes(b + ".cedarschema"),
+            File.ReadAllBytes(b + ".entities.json"),
+            CedarSchema.Parse(File.ReadAllText(b + ".cedarschema"))))];
+    }
+
+    private static List<(byte[] Policy, byte[] Schema, byte[] Entities, CedarSchema ParsedSchema)> BuiltInSamples()
+    {
+        const string Schema = """
+            namespace A {
+              type Ctx = { ip: ipaddr, when?: datetime };
+              entity G;
+              entity U in [G] = { n: Long, s?: String, d: decimal, t: Set<String> } tags Long;
+              entity E enum ["a", "b"];
+              action act appliesTo { principal: [U], resource: [U, E], context: Ctx };
+            }
+            """;
+        const string Policy = """
+            @id("p") permit(principal in A::G::"g", action == A::Action::"act", resource is A::U)
+            when { principal.n + 1 > 2 && (principal has s && principal.s like "a*\*") && principal.d.lessThan(decimal("1.5")) }
+            unless { context.ip.isInRange(ip("10.0.0.0/8")) || (context has when && context.when < datetime("2024-01-01T00:00:00Z").offset(duration("1d2h"))) };
+            forbid(principal, action, resource) when { if principal.hasTag("k") then principal.getTag("k") == 3 else [1, 2].containsAny([-3]) };
+            """;
+        const string Entities = """
+            [{"uid": {"type": "A::U", "id": "u"}, "attrs": {"n": 1, "d": "1.0", "t": ["x"], "s": "ab"}, "parents": [{"type": "A::G", "id": "g"}], "tags": {"k": 3}},
+             {"uid": {"type": "A::G", "id": "g"}, "attrs": {}, "parents": []}]
+            """;
+        return [(Encoding.UTF8.GetBytes(Policy), Encoding.UTF8.GetBytes(Schema), Encoding.UTF8.GetBytes(Entities), CedarSchema.Parse(Schema))];
     }
 
     private static byte[] Mutate(byte[] input, Random rng)
