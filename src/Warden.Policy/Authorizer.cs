@@ -31,6 +31,22 @@ public static class Authorizer
     }
 
     /// <summary>
+    /// Full authorization into a caller-owned, reusable <paramref name="result"/> (cleared first). Allocates
+    /// nothing when no policy raises an error and the policy set has seen the action before.
+    /// </summary>
+    public static void Authorize(AuthorizationRequest request, PolicySet policies, EntityStore entities, AuthorizationResult result)
+    {
+        result.Reset();
+        var ctx = new EvaluationContext(request.Principal, request.Action, request.Resource, request.Context, entities);
+        var candidates = policies.Index.For(request.Action, entities);
+        Collect(candidates.Forbids.Other, ctx, result.Forbids, result.ErrorList);
+        Collect(candidates.Forbids.ForPrincipal(request.Principal), ctx, result.Forbids, result.ErrorList);
+        Collect(candidates.Permits.Other, ctx, result.Permits, result.ErrorList);
+        Collect(candidates.Permits.ForPrincipal(request.Principal), ctx, result.Permits, result.ErrorList);
+        result.Complete();
+    }
+
+    /// <summary>
     /// Computes only the decision. Stops at the first satisfied forbid and does not allocate once the policy set
     /// has seen the action (the per-action candidate lists are cached).
     /// </summary>
@@ -66,6 +82,24 @@ public static class Authorizer
         }
 
         return false;
+    }
+
+    private static void Collect(CedarPolicy[] policies, in EvaluationContext ctx, List<string> satisfied, List<PolicyEvaluationError> errors)
+    {
+        foreach (var p in policies)
+        {
+            try
+            {
+                if (p.IsSatisfied(ctx))
+                {
+                    satisfied.Add(p.Id);
+                }
+            }
+            catch (EvaluationException ex)
+            {
+                errors.Add(new PolicyEvaluationError(p.Id, ex.Message));
+            }
+        }
     }
 
     private static void Collect(CedarPolicy[] policies, in EvaluationContext ctx, ref List<string>? satisfied, ref List<PolicyEvaluationError>? errors)

@@ -86,7 +86,7 @@ public sealed class AuthorizerTests
     }
 
     [Fact]
-    public void Decide_AgreesWithIsAuthorized()
+    public void DecideAndAuthorize_AgreeWithIsAuthorized()
     {
         string[] sets =
         [
@@ -95,11 +95,18 @@ public sealed class AuthorizerTests
             "forbid(principal, action, resource) when { principal.missing }; permit(principal, action in Action::\"read\", resource);",
             "permit(principal, action == Action::\"edit\", resource);",
         ];
+        var reusable = new AuthorizationResult();
         foreach (var text in sets)
         {
             var set = PolicySet.Parse(text);
             var request = new AuthorizationRequest(Alice, View, Photo, RecordValue.Empty);
-            Authorizer.Decide(request, set, Store).ShouldBe(Authorizer.IsAuthorized(request, set, Store).Decision, text);
+            var full = Authorizer.IsAuthorized(request, set, Store);
+            Authorizer.Decide(request, set, Store).ShouldBe(full.Decision, text);
+            Authorizer.Authorize(request, set, Store, reusable);
+            reusable.Decision.ShouldBe(full.Decision, text);
+            reusable.Reasons.Order().ShouldBe(full.Reasons.Order(), text);
+            reusable.Errors.Select(e => e.PolicyId).ShouldBe(full.Errors.Select(e => e.PolicyId), text);
+            reusable.ToResponse().Reasons.Count.ShouldBe(full.Reasons.Count);
         }
     }
 }
