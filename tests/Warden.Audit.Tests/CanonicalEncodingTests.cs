@@ -166,6 +166,16 @@ public sealed class CanonicalEncodingTests
         parsed.Timestamp.ShouldBe(new DateTimeOffset(2026, 11, 21, 23, 58, 1, 234, TimeSpan.Zero));
     }
 
+    [Theory]
+    [InlineData("{\"v\":1}x")]
+    [InlineData("{\"v\":2}")]
+    [InlineData("[]")]
+    [InlineData("{\"v\":1,\"seq\":1}")]
+    public void Reader_RejectsMalformedEventsWithFormatException(string json)
+    {
+        Should.Throw<FormatException>(() => AuditEventReader.Parse(Encoding.UTF8.GetBytes(json), default, default));
+    }
+
     [Fact]
     public void AuditHash_RoundTripsThroughHex()
     {

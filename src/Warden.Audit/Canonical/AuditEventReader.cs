@@ -15,7 +15,14 @@ public static class AuditEventReader
     {
         try
         {
-            using var document = JsonDocument.Parse(canonicalJson.ToArray());
+            // Parses straight from the caller's bytes (no intermediate copy); details are cloned out of the document.
+            var reader = new Utf8JsonReader(canonicalJson, new JsonReaderOptions { MaxDepth = AuditCanonicalJson.MaxDetailsDepth + 8 });
+            using var document = JsonDocument.ParseValue(ref reader);
+            if (reader.BytesConsumed != canonicalJson.Length)
+            {
+                throw new FormatException("Unexpected data after the event object.");
+            }
+
             return Parse(document.RootElement, previousHash, hash);
         }
         catch (JsonException ex)
