@@ -158,6 +158,24 @@ public sealed class ExportTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Verify_RejectsNonCanonicalBase64ThatDecodesToTheSameSignature()
+    {
+        const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        var lines = Lines();
+        var index = lines.FindIndex(l => l.StartsWith("""{"type":"checkpoint""", StringComparison.Ordinal));
+        var marker = "==\",\"checkpoint\":";
+        var at = lines[index].IndexOf(marker, StringComparison.Ordinal) - 1;
+
+        // The last data character of a 64-byte signature carries 4 unused bits; flipping one leaves the bytes as they were.
+        var flipped = Alphabet[Alphabet.IndexOf(lines[index][at], StringComparison.Ordinal) ^ 1];
+        lines[index] = lines[index][..at] + flipped + lines[index][(at + 1)..];
+
+        var report = await VerifyAsync(Join(lines));
+
+        report.Problem.ShouldNotBeNull().Kind.ShouldBe(VerificationProblemKind.Malformed);
+    }
+
+    [Fact]
     public async Task Verify_DetectsEverySingleByteChangeOutsideTheHeader()
     {
         var store = await TestData.LedgerAsync(12, _keyring, checkpointEvery: 4);
