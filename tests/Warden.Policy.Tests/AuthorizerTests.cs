@@ -109,4 +109,17 @@ public sealed class AuthorizerTests
             reusable.ToResponse().Reasons.Count.ShouldBe(full.Reasons.Count);
         }
     }
+
+    [Fact]
+    public void CachedCandidates_FollowTheActionHierarchyOfEachEntityStore()
+    {
+        var set = PolicySet.Parse("permit(principal, action in Action::\"read\", resource);");
+        var request = new AuthorizationRequest(Alice, View, Photo, RecordValue.Empty);
+        Authorizer.IsAuthorized(request, set, Store).Decision.ShouldBe(Decision.Allow);
+
+        // Same policy set and action, but a store in which `view` is not in `read`.
+        var flat = LoadEntities("""[{"uid": {"type": "Action", "id": "view"}, "attrs": {}, "parents": []}]""");
+        Authorizer.IsAuthorized(request, set, flat).Decision.ShouldBe(Decision.Deny);
+        Authorizer.Decide(request, set, Store).ShouldBe(Decision.Allow);
+    }
 }

@@ -1,36 +1,63 @@
 using System.Collections.Concurrent;
-using System.Runtime.CompilerServices;
 using Warden.Policy.Entities;
 using Warden.Policy.Values;
 
 namespace Warden.Policy.Evaluation;
 
 /// <summary>
-/// Per policy set, caches which policies can apply to a given action (their action scope matches it in a given
-/// entity store), split into forbids and permits. After the first request for an action, authorization looks up
-/// a ready array and evaluates only those policies, without allocating.
+/// Per policy set, caches which policies can apply to a request's action (their action scope matches it), split
+/// into forbids and permits. Whether an action scope matches depends only on the action and on which of the
+/// action groups named in the policies it belongs to, so the cache key is the action plus a bit mask of those
+/// memberships. That keeps the cache valid across entity stores (e.g. one store per request), and a lookup
+/// allocates nothing.
 /// </summary>
 internal sealed class PolicyIndex
 {
+    // Bounds memory if callers send many distinct (e.g. invalid) actions; beyond it, candidates are rebuilt.
+    private const int MaxCached = 4096;
     private readonly IReadOnlyList<CedarPolicy> _policies;
-    private readonly ConditionalWeakTable<EntityStore, ConcurrentDictionary<EntityUid, Candidates>> _byStore = new();
+    private readonly EntityUid[] _groups;
+    private readonly ConcurrentDictionary<(EntityUid Action, ulong Groups), Candidates> _cache = new();
 
-    public PolicyIndex(IReadOnlyList<CedarPolicy> policies) => _policies = policies;
+    public PolicyIndex(IReadOnlyList<CedarPolicy> policies)
+    {
+        _policies = policies;
+        _groups = [.. policies
+            .Where(p => p.Action.Kind is ActionScopeKind.In or ActionScopeKind.InSet)
+            .SelectMany(p => p.Action.Entities)
+            .Distinct()];
+    }
 
     public Candidates For(EntityUid action, EntityStore entities)
     {
-        var perStore = _byStore.GetValue(entities, static _ => new ConcurrentDictionary<EntityUid, Candidates>());
-        if (perStore.TryGetValue(action, out var c))
+        if (_groups.Length > 64)
+        {
+            // Too many distinct groups for the mask; rare enough to simply not cache.
+            return Build(action, entities);
+        }
+
+        ulong mask = 0;
+        for (var i = 0; i < _groups.Length; i++)
+        {
+            if (entities.IsIn(action, _groups[i]))
+            {
+                mask |= 1UL << i;
+            }
+        }
+
+        if (_cache.TryGetValue((action, mask), out var c))
         {
             return c;
         }
 
-        return Add(perStore, action, entities);
-    }
+        c = Build(action, entities);
+        if (_cache.Count < MaxCached)
+        {
+            _cache.TryAdd((action, mask), c);
+        }
 
-    // Kept separate so the closure is only allocated on a cache miss.
-    private Candidates Add(ConcurrentDictionary<EntityUid, Candidates> perStore, EntityUid action, EntityStore entities) =>
-        perStore.GetOrAdd(action, a => Build(a, entities));
+        return c;
+    }
 
     private Candidates Build(EntityUid action, EntityStore entities)
     {
