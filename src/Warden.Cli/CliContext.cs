@@ -25,13 +25,7 @@ public sealed class CliContext(CliEnvironment env, ParseResult parse)
     public bool Json => Parse.GetValue(JsonOption);
 
     /// <summary>A console that writes to the environment's output, never with colour codes when redirected.</summary>
-    public IAnsiConsole Console { get; } = AnsiConsole.Create(new AnsiConsoleSettings
-    {
-        Out = new AnsiConsoleOutput(env.Out),
-        Ansi = env.IsTerminal ? AnsiSupport.Detect : AnsiSupport.No,
-        ColorSystem = env.IsTerminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-        Interactive = InteractionSupport.No,
-    });
+    public IAnsiConsole Console { get; } = CreateConsole(env);
 
     /// <summary>The saved profile, or a failure telling the user to log in.</summary>
     public Profile RequireProfile() =>
@@ -81,6 +75,24 @@ public sealed class CliContext(CliEnvironment env, ParseResult parse)
         }
 
         Console.Write(table);
+    }
+
+    private static IAnsiConsole CreateConsole(CliEnvironment env)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(env.Out),
+            Ansi = env.IsTerminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = env.IsTerminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+        });
+        if (!env.IsTerminal)
+        {
+            // Redirected output goes to scripts and logs: wide rows beat cells wrapped at 80 columns.
+            console.Profile.Width = 240;
+        }
+
+        return console;
     }
 
     /// <summary>Writes a line of plain text.</summary>

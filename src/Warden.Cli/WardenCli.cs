@@ -26,6 +26,7 @@ public static class WardenCli
         ServerCommands.Add(root, env);
         IdentityCommands.Add(root, env);
         AuditCommands.Add(root, env);
+        PolicyCommands.Add(root, env);
         return root;
     }
 

@@ -8,4 +8,7 @@ public sealed class WardenApiException(int status, string? problemType, string m
 
     /// <summary>The problem <c>type</c>, e.g. <c>urn:warden:problem:not-found</c>.</summary>
     public string? ProblemType { get; } = problemType;
+
+    /// <summary>Every problem the server listed (a policy bundle's validation errors, say).</summary>
+    public IReadOnlyList<string> Errors { get; init; } = [];
 }

@@ -156,6 +156,26 @@ public sealed class WardenClient : IDisposable
         }
     }
 
+    /// <summary><c>GET /api/v1/orgs/{org}/policies</c>: versions, newest first.</summary>
+    public Task<IReadOnlyList<PolicyVersionDto>> ListPolicyVersionsAsync(string org, CancellationToken ct = default) =>
+        GetAsync($"api/v1/orgs/{E(org)}/policies", Json.IReadOnlyListPolicyVersionDto, ct);
+
+    /// <summary><c>GET /api/v1/orgs/{org}/policies/{version}</c> ("v3", "active", "default").</summary>
+    public Task<PolicyVersionDto> GetPolicyVersionAsync(string org, string version, CancellationToken ct = default) =>
+        GetAsync($"api/v1/orgs/{E(org)}/policies/{E(version)}", Json.PolicyVersionDto, ct);
+
+    /// <summary><c>POST /api/v1/orgs/{org}/policies</c>: validate, test, then activate.</summary>
+    public Task<PushPolicyResponse> PushPoliciesAsync(string org, PushPolicyRequest request, CancellationToken ct = default) =>
+        PostAsync($"api/v1/orgs/{E(org)}/policies", request, Json.PushPolicyRequest, Json.PushPolicyResponse, ct);
+
+    /// <summary><c>GET /api/v1/orgs/{org}/policies/diff?from=&amp;to=</c>.</summary>
+    public Task<PolicyDiffDto> DiffPoliciesAsync(string org, string from, string to, CancellationToken ct = default) =>
+        GetAsync($"api/v1/orgs/{E(org)}/policies/diff?from={E(from)}&to={E(to)}", Json.PolicyDiffDto, ct);
+
+    /// <summary><c>POST /api/v1/orgs/{org}/authorize</c>.</summary>
+    public Task<AuthorizeResponse> AuthorizeAsync(string org, AuthorizeRequest request, CancellationToken ct = default) =>
+        PostAsync($"api/v1/orgs/{E(org)}/authorize", request, Json.AuthorizeRequest, Json.AuthorizeResponse, ct);
+
     /// <summary><c>GET /readyz</c>.</summary>
     public Task<HealthDto> GetReadinessAsync(CancellationToken ct = default) => GetAsync("readyz", Json.HealthDto, ct);
 
@@ -237,6 +257,6 @@ public sealed class WardenClient : IDisposable
         }
 
         var message = problem?.Detail ?? problem?.Title ?? $"{(int)response.StatusCode} {response.ReasonPhrase}";
-        throw new WardenApiException((int)response.StatusCode, problem?.Type, message.ReplaceLineEndings(" "));
+        throw new WardenApiException((int)response.StatusCode, problem?.Type, message.ReplaceLineEndings(" ")) { Errors = problem?.Errors ?? [] };
     }
 }

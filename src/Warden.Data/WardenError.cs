@@ -34,6 +34,9 @@ public sealed class WardenException(WardenErrorKind kind, string message) : Exce
     /// <summary>For <see cref="WardenErrorKind.RateLimited"/>: how long the caller should wait (the Retry-After header).</summary>
     public TimeSpan? RetryAfter { get; init; }
 
+    /// <summary>Every problem when there are several (a policy bundle's validation errors); the message names the first.</summary>
+    public IReadOnlyList<string>? Errors { get; init; }
+
     /// <summary>404 for an entity, worded the same whether it is missing or hidden.</summary>
     public static WardenException NotFound(string what, string name) => new(WardenErrorKind.NotFound, $"{what} '{name}' was not found.");
 

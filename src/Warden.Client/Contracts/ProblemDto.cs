@@ -7,4 +7,5 @@ public sealed record ProblemDto(
     [property: JsonPropertyName("type")] string? Type,
     [property: JsonPropertyName("title")] string? Title,
     [property: JsonPropertyName("status")] int? Status,
-    [property: JsonPropertyName("detail")] string? Detail);
+    [property: JsonPropertyName("detail")] string? Detail,
+    [property: JsonPropertyName("errors")] IReadOnlyList<string>? Errors = null);

@@ -29,4 +29,11 @@ namespace Warden.Client.Contracts;
 [JsonSerializable(typeof(AuditPageDto))]
 [JsonSerializable(typeof(AuditVerificationDto))]
 [JsonSerializable(typeof(IReadOnlyList<AuditKeyDto>))]
+[JsonSerializable(typeof(PolicyVersionDto))]
+[JsonSerializable(typeof(IReadOnlyList<PolicyVersionDto>))]
+[JsonSerializable(typeof(PushPolicyRequest))]
+[JsonSerializable(typeof(PushPolicyResponse))]
+[JsonSerializable(typeof(AuthorizeRequest))]
+[JsonSerializable(typeof(AuthorizeResponse))]
+[JsonSerializable(typeof(PolicyDiffDto))]
 public sealed partial class WardenJsonContext : JsonSerializerContext;

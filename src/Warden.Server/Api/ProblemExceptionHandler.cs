@@ -25,7 +25,7 @@ public sealed partial class ProblemExceptionHandler(ILogger<ProblemExceptionHand
                     context.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
                 }
 
-                await Problems.WriteAsync(context, e.Kind, e.Message).ConfigureAwait(false);
+                await Problems.WriteAsync(context, e.Kind, e.Message, e.Errors).ConfigureAwait(false);
                 return true;
             case BadHttpRequestException e when e.StatusCode == StatusCodes.Status413PayloadTooLarge:
                 await Problems.WriteAsync(context, 413, "urn:warden:problem:too-large", "The request body is too large.", e.Message).ConfigureAwait(false);

@@ -40,14 +40,14 @@ public static class Problems
     };
 
     /// <summary>Writes a problem for a known failure kind.</summary>
-    public static Task WriteAsync(HttpContext context, WardenErrorKind kind, string detail)
+    public static Task WriteAsync(HttpContext context, WardenErrorKind kind, string detail, IReadOnlyList<string>? errors = null)
     {
         var (status, type, title) = Describe(kind);
-        return WriteAsync(context, status, type, title, detail);
+        return WriteAsync(context, status, type, title, detail, errors);
     }
 
     /// <summary>Writes a problem document with the given fields.</summary>
-    public static async Task WriteAsync(HttpContext context, int status, string type, string title, string? detail)
+    public static async Task WriteAsync(HttpContext context, int status, string type, string title, string? detail, IReadOnlyList<string>? errors = null)
     {
         if (context.Response.HasStarted)
         {
@@ -64,6 +64,17 @@ public static class Problems
         if (detail is not null)
         {
             writer.WriteString("detail", detail);
+        }
+
+        if (errors is { Count: > 0 })
+        {
+            writer.WriteStartArray("errors");
+            foreach (var e in errors)
+            {
+                writer.WriteStringValue(e);
+            }
+
+            writer.WriteEndArray();
         }
 
         writer.WriteString("instance", context.Request.Path.Value);

@@ -25,6 +25,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<UserStore>();
         services.AddSingleton<TokenStore>();
         services.AddSingleton<WebSessionStore>();
+        services.AddSingleton<Data.Policy.PolicyStore>();
+        services.AddSingleton<Policy.PolicyDecisions>();
         return services;
     }
 

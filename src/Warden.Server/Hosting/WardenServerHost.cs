@@ -19,6 +19,7 @@ using Warden.Data.Security;
 using Warden.Data.Audit;
 using Warden.Server.Api;
 using Warden.Server.Audit;
+using Warden.Server.Policy;
 using Warden.Server.Auth;
 using Warden.Server.Components;
 
@@ -214,6 +215,7 @@ public sealed class WardenServerHost : IAsyncDisposable
         var authed = api.MapGroup(string.Empty).RequireAuthorization();
         authed.MapIdentityApi();
         authed.MapAuditApi();
+        authed.MapPolicyApi();
         api.MapGet("/audit/keys", AuditEndpoints.ListKeysAsync).AllowAnonymous().WithTags("Audit").WithName("ListAuditKeys");
         app.MapWardenUi();
         return app;
