@@ -14,7 +14,6 @@ public sealed class Entity
         Attributes = attributes ?? NoValues;
         Parents = parents is null ? [] : [.. parents];
         Tags = tags ?? NoValues;
-        Ancestors = [.. Parents];
     }
 
     /// <summary>The entity's uid.</summary>
@@ -28,7 +27,4 @@ public sealed class Entity
 
     /// <summary>Tags (Cedar 4 entity tags).</summary>
     public IReadOnlyDictionary<string, Value> Tags { get; }
-
-    /// <summary>All ancestors: the transitive closure of <see cref="Parents"/>, computed by <see cref="EntityStore"/>.</summary>
-    public HashSet<EntityUid> Ancestors { get; internal set; }
 }
