@@ -425,16 +425,17 @@ internal sealed class PolicyParser : TokenReader
         }
 
         Expr operand;
-        if (ops.Count > 0 && ops[^1] == TokenKind.Minus && Is(TokenKind.Integer))
+        if (ops.Count > 0 && ops[^1] == TokenKind.Minus && Is(TokenKind.Integer) && PeekAt(1).Kind is not (TokenKind.Dot or TokenKind.LBracket))
         {
-            // `-9223372036854775808` is a valid literal even though its magnitude is not, so fold the sign in.
+            // `-9223372036854775808` is a valid literal even though its magnitude is not, so fold the sign in
+            // (only for a bare literal: `-1.m()` negates the member expression, as in Cedar).
             var tok = Advance();
             if (!ulong.TryParse(tok.Text, NumberStyles.None, CultureInfo.InvariantCulture, out var mag) || mag > 9223372036854775808UL)
             {
                 throw Error(tok, $"integer literal -{tok.Text} is out of range");
             }
 
-            operand = ParseAccessChain(new LiteralExpr(LongValue.Of(mag == 9223372036854775808UL ? long.MinValue : -(long)mag)));
+            operand = new LiteralExpr(LongValue.Of(mag == 9223372036854775808UL ? long.MinValue : -(long)mag));
             ops.RemoveAt(ops.Count - 1);
         }
         else
