@@ -25,7 +25,7 @@ public static class ConformanceRunner
             return Run(path, root);
         }
         catch (Exception ex) when (ex is ParseException or JsonException or IOException or InvalidOperationException or KeyNotFoundException
-            or UnauthorizedAccessException or ArgumentException or NotSupportedException or FormatException)
+            or UnauthorizedAccessException or ArgumentException or NotSupportedException or FormatException or InvalidDataException)
         {
             // A test that cannot be loaded is a failed test, reported with the reason; it must not stop a run.
             return new ConformanceTestResult(path, false, false, [], [], ex.Message);
@@ -66,11 +66,13 @@ public static class ConformanceRunner
         {
             var schemaPath = Resolve("schema");
             var schemaText = File.ReadAllText(schemaPath);
-            schema = schemaPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? CedarSchema.ParseJson(schemaText) : CedarSchema.Parse(schemaText);
+            schema = Load(schemaPath, () => schemaPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? CedarSchema.ParseJson(schemaText) : CedarSchema.Parse(schemaText));
         }
 
-        var entities = CedarJson.ParseEntities(File.ReadAllText(Resolve("entities")), schema);
-        var policies = PolicySet.Parse(File.ReadAllText(Resolve("policies")));
+        var entitiesPath = Resolve("entities");
+        var entities = Load(entitiesPath, () => CedarJson.ParseEntities(File.ReadAllText(entitiesPath), schema));
+        var policiesPath = Resolve("policies");
+        var policies = Load(policiesPath, () => PolicySet.Parse(File.ReadAllText(policiesPath)));
 
         var expectValid = !t.TryGetProperty("shouldValidate", out var sv) || sv.GetBoolean();
         var validationMatched = true;
@@ -89,6 +91,20 @@ public static class ConformanceRunner
         }
 
         return new ConformanceTestResult(path, expectValid, validationMatched, validationErrors, requests, null);
+    }
+
+    // Prefixes syntax errors with the file they come from, so a failing test points at the right file.
+    private static T Load<T>(string file, Func<T> load)
+    {
+        try
+        {
+            return load();
+        }
+        catch (ParseException ex)
+        {
+            var where = ex.Error.Line > 0 ? $"{file}:{ex.Error.Line}:{ex.Error.Column}" : file;
+            throw new InvalidDataException($"{where}: {ex.Error.Message}", ex);
+        }
     }
 
     private static string InferRoot(string testPath, string policiesPath)

@@ -46,6 +46,15 @@ public sealed class ConformanceRunnerTests : IDisposable
     }
 
     [Fact]
+    public void RunFile_NamesTheFileAndPositionOfASyntaxError()
+    {
+        var test = WriteTest("ok.json", expectAllowForAlice: true);
+        File.WriteAllText(Path.Combine(_dir, "data", "policies.cedar"), "permit(principal, action, resource)\nwhen { 1 + };");
+        var result = ConformanceRunner.RunFile(test, _dir);
+        result.Error.ShouldNotBeNull().ShouldContain("policies.cedar:2:12:");
+    }
+
+    [Fact]
     public void RunAll_SummarizesPassedAndFailed()
     {
         var report = ConformanceRunner.RunAll([WriteTest("a.json", true), WriteTest("b.json", false), Path.Combine(_dir, "tests", "missing.json")], _dir);
