@@ -15,6 +15,7 @@ internal sealed class PolicyParser : TokenReader
     // far beyond any real policy.
     private const int MaxDepth = 200;
     private const int MaxTreeDepth = 400;
+    private const int MaxPolicyDepth = 800;
     private int _depth;
 
     private PolicyParser(string text)
@@ -107,6 +108,12 @@ internal sealed class PolicyParser : TokenReader
             var body = ParseExpr();
             Expect(TokenKind.RBrace, "'}'");
             conditions.Add(new Condition(isWhen, body));
+
+            // The policy's combined condition nests one level per clause; keep it within recursion limits.
+            if (conditions.Count + body.Depth > MaxPolicyDepth)
+            {
+                throw Error("policy has too many conditions");
+            }
         }
 
         Expect(TokenKind.Semicolon, "';'");

@@ -193,5 +193,7 @@ public sealed class LexerParserTests
         Should.Throw<ParseException>(() => Expr.Parse(deep));
         var chain = string.Join(" + ", Enumerable.Repeat("1", 5000));
         Should.Throw<ParseException>(() => Expr.Parse(chain));
+        var clauses = "permit(principal, action, resource)" + string.Concat(Enumerable.Repeat(" when { true }", 5000)) + ";";
+        Should.Throw<ParseException>(() => PolicySet.Parse(clauses));
     }
 }
