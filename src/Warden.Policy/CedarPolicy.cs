@@ -116,7 +116,7 @@ public sealed class CedarPolicy
     }
 
     /// <inheritdoc />
-    public override string ToString() => $"{(Effect == Effect.Permit ? "permit" : "forbid")}({ScopeText("principal", Principal)}, {ActionText()}, {ScopeText("resource", Resource)}){string.Concat(Conditions.Select(c => (c.IsWhen ? " when { " : " unless { ") + c.Body + " }"))};";
+    public override string ToString() => string.Concat(Annotations.Select(a => $"@{a.Key}({StringValue.Quote(a.Value)}) ")) + $"{(Effect == Effect.Permit ? "permit" : "forbid")}({ScopeText("principal", Principal)}, {ActionText()}, {ScopeText("resource", Resource)}){string.Concat(Conditions.Select(c => (c.IsWhen ? " when { " : " unless { ") + c.Body + " }"))};";
 
     private static bool ScopeMatches(ScopeConstraint s, EntityUid uid, in EvaluationContext ctx)
     {

@@ -181,9 +181,11 @@ public sealed class LexerParserTests
     [Fact]
     public void Parse_RoundTripsThroughToString()
     {
-        var set = PolicySet.Parse("permit(principal in G::\"g\", action == Action::\"a\", resource) when { context.x like \"a*\\*b\" } unless { [1, 2].contains(3) };");
+        var set = PolicySet.Parse("@id(\"x\\\"y\") @flag permit(principal in G::\"g\", action == Action::\"a\", resource) when { context.x like \"a*\\*b\" } unless { [1, 2].contains(3) };");
         var again = PolicySet.Parse(set.Policies[0].ToString());
         again.Policies[0].ToString().ShouldBe(set.Policies[0].ToString());
+        again.Policies[0].Annotations["id"].ShouldBe("x\"y");
+        again.Policies[0].Annotations["flag"].ShouldBe(string.Empty);
     }
 
     [Fact]
