@@ -127,11 +127,11 @@ public sealed class CedarPolicy
             case ScopeKind.Eq:
                 return uid.Equals(Bound(s));
             case ScopeKind.In:
-                return ctx.Entities.IsIn(uid, Bound(s));
+                return ctx.IsIn(uid, Bound(s));
             case ScopeKind.Is:
                 return string.Equals(uid.Type, s.EntityType, StringComparison.Ordinal);
             default:
-                return string.Equals(uid.Type, s.EntityType, StringComparison.Ordinal) && ctx.Entities.IsIn(uid, Bound(s));
+                return string.Equals(uid.Type, s.EntityType, StringComparison.Ordinal) && ctx.IsIn(uid, Bound(s));
         }
     }
 

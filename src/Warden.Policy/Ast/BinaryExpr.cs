@@ -146,7 +146,7 @@ public sealed class BinaryExpr(BinaryOp op, Expr left, Expr right) : Expr(1 + Ma
 
         if (r is EntityUid parent)
         {
-            return BoolValue.Of(ctx.Entities.IsIn(child, parent));
+            return BoolValue.Of(ctx.IsIn(child, parent));
         }
 
         if (r is not SetValue set)
@@ -163,7 +163,7 @@ public sealed class BinaryExpr(BinaryOp op, Expr left, Expr right) : Expr(1 + Ma
                 throw TypeError("entity", item);
             }
 
-            found = found || ctx.Entities.IsIn(child, p);
+            found = found || ctx.IsIn(child, p);
         }
 
         return BoolValue.Of(found);
@@ -181,7 +181,7 @@ public sealed class BinaryExpr(BinaryOp op, Expr left, Expr right) : Expr(1 + Ma
             throw TypeError("string", r);
         }
 
-        if (!ctx.Entities.TryGet(uid, out var entity))
+        if (!ctx.TryGetEntity(uid, out var entity))
         {
             return op == BinaryOp.HasTag ? BoolValue.False : throw new EvaluationException($"entity {uid} does not exist");
         }

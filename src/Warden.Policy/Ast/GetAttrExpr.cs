@@ -23,7 +23,7 @@ public sealed class GetAttrExpr(Expr target, string attribute) : Expr(1 + target
 
         if (v is EntityUid uid)
         {
-            if (!ctx.Entities.TryGet(uid, out var e))
+            if (!ctx.TryGetEntity(uid, out var e))
             {
                 throw new EvaluationException($"entity {uid} does not exist");
             }

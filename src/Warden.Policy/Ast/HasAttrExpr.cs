@@ -23,7 +23,7 @@ public sealed class HasAttrExpr(Expr target, string attribute) : Expr(1 + target
 
         if (v is EntityUid uid)
         {
-            return BoolValue.Of(ctx.Entities.TryGet(uid, out var e) && e.Attributes.ContainsKey(Attribute));
+            return BoolValue.Of(ctx.TryGetEntity(uid, out var e) && e.Attributes.ContainsKey(Attribute));
         }
 
         throw TypeError("entity or record", v);

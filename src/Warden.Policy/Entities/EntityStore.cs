@@ -49,6 +49,21 @@ public sealed class EntityStore
     public bool IsIn(EntityUid child, EntityUid ancestor) =>
         child.Equals(ancestor) || (_entities.TryGetValue(child, out var s) && s.Ancestors.Contains(ancestor));
 
+    /// <summary>Looks up an entity together with its ancestor closure (for the evaluation context).</summary>
+    internal bool TryGetResolved(EntityUid uid, out Entity entity, out HashSet<EntityUid> ancestors)
+    {
+        if (_entities.TryGetValue(uid, out var s))
+        {
+            entity = s.Entity;
+            ancestors = s.Ancestors;
+            return true;
+        }
+
+        entity = null!;
+        ancestors = null!;
+        return false;
+    }
+
     /// <summary>All ancestors of an entity (transitive closure of its parents); empty when it is not in the store.</summary>
     public IReadOnlySet<EntityUid> AncestorsOf(EntityUid uid) =>
         _entities.TryGetValue(uid, out var s) ? s.Ancestors : new HashSet<EntityUid>();

@@ -3,7 +3,7 @@ namespace Warden.Policy.Values;
 /// <summary>
 /// An entity reference such as <c>Ns::User::"alice"</c>: an entity type name and an id.
 /// </summary>
-public sealed class EntityUid : Value
+public sealed class EntityUid : Value, IEquatable<EntityUid>
 {
     private readonly int _hash;
 
@@ -25,8 +25,11 @@ public sealed class EntityUid : Value
     public override ValueKind Kind => ValueKind.Entity;
 
     /// <inheritdoc />
-    public override bool Equals(Value? other) =>
-        other is EntityUid e && (ReferenceEquals(this, e) || (e._hash == _hash && string.Equals(e.Type, Type, StringComparison.Ordinal) && string.Equals(e.Id, Id, StringComparison.Ordinal)));
+    public override bool Equals(Value? other) => other is EntityUid e && Equals(e);
+
+    /// <summary>Uid equality; lets hash collections compare uids without virtual dispatch.</summary>
+    public bool Equals(EntityUid? other) =>
+        other is not null && (ReferenceEquals(this, other) || (other._hash == _hash && string.Equals(other.Type, Type, StringComparison.Ordinal) && string.Equals(other.Id, Id, StringComparison.Ordinal)));
 
     /// <inheritdoc />
     public override int GetHashCode() => _hash;
