@@ -179,6 +179,28 @@ public sealed class WardenClient : IDisposable
     /// <summary><c>GET /readyz</c>.</summary>
     public Task<HealthDto> GetReadinessAsync(CancellationToken ct = default) => GetAsync("readyz", Json.HealthDto, ct);
 
+    /// <summary><c>POST /api/v1/orgs/{org}/audit/ingest-keys</c>: a new ingestion key; the secret is returned this once.</summary>
+    public Task<CreatedIngestKeyDto> CreateIngestKeyAsync(string org, CreateIngestKeyRequest request, CancellationToken ct = default) =>
+        PostAsync(AuditPath(org, "ingest-keys"), request, Json.CreateIngestKeyRequest, Json.CreatedIngestKeyDto, ct);
+
+    /// <summary><c>GET /api/v1/orgs/{org}/audit/ingest-keys</c>: the org's ingestion keys, newest first.</summary>
+    public Task<IReadOnlyList<IngestKeyDto>> ListIngestKeysAsync(string org, CancellationToken ct = default) =>
+        GetAsync(AuditPath(org, "ingest-keys"), Json.IReadOnlyListIngestKeyDto, ct);
+
+    /// <summary><c>DELETE /api/v1/orgs/{org}/audit/ingest-keys/{id}</c>: revokes an ingestion key.</summary>
+    public Task RevokeIngestKeyAsync(string org, string id, CancellationToken ct = default) => DeleteAsync(AuditPath(org, "ingest-keys/" + E(id)), ct);
+
+    /// <summary>
+    /// <c>POST /api/v1/orgs/{org}/audit/import?format=github</c>: imports a vendor audit export (all events or none).
+    /// </summary>
+    public async Task<AuditImportResultDto> ImportAuditAsync(string org, string format, Stream content, CancellationToken ct = default)
+    {
+        using var body = new StreamContent(content);
+        body.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        using var response = await _http.PostAsync(AuditPath(org, "import") + Query(new Dictionary<string, string?> { ["format"] = format }), body, ct).ConfigureAwait(false);
+        return await ReadAsync(response, Json.AuditImportResultDto, ct).ConfigureAwait(false);
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {

@@ -9,7 +9,7 @@ using Warden.Data.Audit;
 
 namespace Warden.Cli.Commands;
 
-/// <summary><c>warden audit verify|search|tail|export|keys</c>.</summary>
+/// <summary><c>warden audit verify|search|tail|export|keys|import|ingest-key</c>.</summary>
 public static class AuditCommands
 {
     private static readonly WardenJsonContext Json = WardenJsonContext.Default;
@@ -23,6 +23,8 @@ public static class AuditCommands
         audit.Add(Tail(env));
         audit.Add(Export(env));
         audit.Add(Keys(env));
+        audit.Add(Import(env));
+        audit.Add(IngestKeys(env));
         root.Add(audit);
     }
 
@@ -280,6 +282,89 @@ public static class AuditCommands
             return 0;
         });
         return command;
+    }
+
+    private static Command Import(CliEnvironment env)
+    {
+        var file = new Argument<string>("FILE") { Description = "The vendor's audit-log export (a JSON array)." };
+        var format = new Option<string>("--format") { Description = "The export's format: github.", Required = true };
+        var command = new Command("import", "Import a vendor audit-log export into the org's trail (all events or none).") { file, format };
+        command.SetHandler(env, async (ctx, ct) =>
+        {
+            var path = ctx.Parse.GetValue(file)!;
+            if (!File.Exists(path))
+            {
+                throw new CliException($"{path} does not exist.");
+            }
+
+            using var client = ctx.CreateClient();
+            await using var input = File.OpenRead(path);
+            var result = await client.ImportAuditAsync(ctx.RequireOrg(), ctx.Parse.GetValue(format)!, input, ct).ConfigureAwait(false);
+            if (ctx.Json)
+            {
+                ctx.WriteJson(result, Json.AuditImportResultDto);
+            }
+            else
+            {
+                ctx.Line(result.Imported == 0 ? "Nothing to import." : $"Imported {result.Imported} events (sequences {result.FirstSequence}-{result.LastSequence}).");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command IngestKeys(CliEnvironment env)
+    {
+        var keys = new Command("ingest-key", "Ingestion keys: let OTLP log exporters send events to POST /v1/logs for an org.");
+
+        var name = new Argument<string>("NAME") { Description = "What the key is for." };
+        var vendor = new Option<string?>("--vendor") { Description = "Vendor recorded for senders Warden does not recognise (default otlp)." };
+        var create = new Command("create", "Create a key; its secret is shown once.") { name, vendor };
+        create.SetHandler(env, async (ctx, ct) =>
+        {
+            using var client = ctx.CreateClient();
+            var created = await client.CreateIngestKeyAsync(ctx.RequireOrg(), new CreateIngestKeyRequest(ctx.Parse.GetValue(name)!, ctx.Parse.GetValue(vendor)), ct).ConfigureAwait(false);
+            if (ctx.Json)
+            {
+                ctx.WriteJson(created, Json.CreatedIngestKeyDto);
+                return 0;
+            }
+
+            ctx.Line($"Created ingestion key {created.Key.Id}. Send it as 'Authorization: Bearer <key>' to /v1/logs; it is not shown again:");
+            ctx.Line(created.Secret);
+            return 0;
+        });
+        keys.Add(create);
+
+        var list = new Command("list", "List the org's ingestion keys.");
+        list.SetHandler(env, async (ctx, ct) =>
+        {
+            using var client = ctx.CreateClient();
+            var all = await client.ListIngestKeysAsync(ctx.RequireOrg(), ct).ConfigureAwait(false);
+            if (ctx.Json)
+            {
+                ctx.WriteJson(all, Json.IReadOnlyListIngestKeyDto);
+                return 0;
+            }
+
+            ctx.WriteTable(["Id", "Name", "Vendor", "Prefix", "Created by", "State"], all.Select(k => (IReadOnlyList<string?>)
+                [k.Id, k.Name, k.Vendor, k.Prefix, k.CreatedBy, k.RevokedAt is null ? "active" : "revoked"]));
+            return 0;
+        });
+        keys.Add(list);
+
+        var id = new Argument<string>("ID") { Description = "The key's id." };
+        var revoke = new Command("revoke", "Revoke an ingestion key.") { id };
+        revoke.SetHandler(env, async (ctx, ct) =>
+        {
+            using var client = ctx.CreateClient();
+            await client.RevokeIngestKeyAsync(ctx.RequireOrg(), ctx.Parse.GetValue(id)!, ct).ConfigureAwait(false);
+            ctx.Line("Revoked.");
+            return 0;
+        });
+        keys.Add(revoke);
+        return keys;
     }
 
     private static IReadOnlyList<string?> Row(AuditEventDto e) =>

@@ -41,3 +41,17 @@ public sealed record AuditVerificationDto(
 
 /// <summary>A checkpoint-signing public key.</summary>
 public sealed record AuditKeyDto(string KeyId, string PublicKeyPem, DateTimeOffset CreatedAt, DateTimeOffset? RetiredAt);
+
+/// <summary>Body of <c>POST /api/v1/orgs/{org}/audit/ingest-keys</c>.</summary>
+/// <param name="Name">What the key is for.</param>
+/// <param name="Vendor">Vendor recorded on events from senders Warden does not recognise (default <c>otlp</c>).</param>
+public sealed record CreateIngestKeyRequest(string Name, string? Vendor = null);
+
+/// <summary>An ingestion key (never its secret).</summary>
+public sealed record IngestKeyDto(string Id, string Name, string Vendor, string Prefix, string CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, DateTimeOffset? LastUsedAt);
+
+/// <summary>A new ingestion key with its secret, shown this once: send it as <c>Authorization: Bearer wik_...</c> to <c>/v1/logs</c>.</summary>
+public sealed record CreatedIngestKeyDto(IngestKeyDto Key, string Secret);
+
+/// <summary>The result of an import: how many events were written and their sequence range.</summary>
+public sealed record AuditImportResultDto(int Imported, long? FirstSequence, long? LastSequence);

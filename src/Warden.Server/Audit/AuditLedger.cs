@@ -1,4 +1,5 @@
 using Warden.Audit;
+using Warden.Audit.Redaction;
 using Warden.Audit.Signing;
 using Warden.Audit.Verification;
 using Warden.Data;
@@ -43,9 +44,19 @@ public sealed class AuditLedger : IAuditRecorder, IAsyncDisposable
         var keys = new AuditKeyStore(connections, secrets, time);
         var keyring = await keys.LoadOrCreateAsync(cancellationToken).ConfigureAwait(false);
         var store = new SqlAuditLedgerStore(connections);
-        var writer = await AuditWriter.StartAsync(store, (options ?? new AuditWriterOptions { LedgerId = ledgerId }) with { LedgerId = ledgerId }, keyring, time, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var writer = await AuditWriter.StartAsync(store, (options ?? DefaultOptions(ledgerId)) with { LedgerId = ledgerId }, keyring, time, cancellationToken: cancellationToken).ConfigureAwait(false);
         return new AuditLedger(writer, store, keys, ledgerId);
     }
+
+    /// <summary>
+    /// Writer defaults plus Warden's own ingestion-key shape, which the built-in redaction patterns do not know, so a
+    /// key pasted into an event's details (say, a collector config dumped by a tool) never reaches the ledger.
+    /// </summary>
+    public static AuditWriterOptions DefaultOptions(string ledgerId) => new()
+    {
+        LedgerId = ledgerId,
+        Redaction = new RedactionOptions { ExtraPatterns = [new RedactionPattern("warden_ingest_key", @"\bwik_[A-Za-z0-9]{16,}")] },
+    };
 
     /// <inheritdoc />
     public async Task RecordAsync(AuditEventDraft draft, CancellationToken cancellationToken = default)
@@ -58,6 +69,22 @@ public sealed class AuditLedger : IAuditRecorder, IAsyncDisposable
     {
         var written = await _writer.AppendAsync(draft, cancellationToken).ConfigureAwait(false);
         Interlocked.Exchange(ref _appended, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        return written;
+    }
+
+    /// <summary>
+    /// Appends <paramref name="drafts"/> as one atomic group (contiguous sequences, all durable or none) and returns
+    /// them as written. For imports: one request is one group.
+    /// </summary>
+    /// <exception cref="ArgumentException">A draft is invalid; nothing was appended.</exception>
+    public async Task<IReadOnlyList<AuditEvent>> AppendManyAsync(IReadOnlyList<AuditEventDraft> drafts, CancellationToken cancellationToken = default)
+    {
+        var written = await _writer.AppendManyAsync(drafts, cancellationToken).ConfigureAwait(false);
+        if (written.Count > 0)
+        {
+            Interlocked.Exchange(ref _appended, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        }
+
         return written;
     }
 

@@ -36,6 +36,9 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(ledger);
         services.AddSingleton<Data.Audit.IAuditRecorder>(ledger);
         services.AddSingleton<Data.Audit.AuditQueryStore>();
+        services.AddSingleton<Data.Audit.AuditIngestKeyStore>();
+        services.AddSingleton<Data.Audit.AuditExportCursorStore>();
+        services.AddHostedService<Audit.AuditExportService>();
         return services;
     }
 

@@ -215,8 +215,10 @@ public sealed class WardenServerHost : IAsyncDisposable
         var authed = api.MapGroup(string.Empty).RequireAuthorization();
         authed.MapIdentityApi();
         authed.MapAuditApi();
+        authed.MapAuditIngestApi();
         authed.MapPolicyApi();
         api.MapGet("/audit/keys", AuditEndpoints.ListKeysAsync).AllowAnonymous().WithTags("Audit").WithName("ListAuditKeys");
+        app.MapOtlpLogsReceiver();
         app.MapWardenUi();
         return app;
     }

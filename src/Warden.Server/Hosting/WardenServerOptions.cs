@@ -38,6 +38,9 @@ public sealed record WardenServerOptions
     /// <summary>The window over which failed sign-ins are counted, and how long a lock-out lasts.</summary>
     public TimeSpan LoginWindow { get; init; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>Audit export sinks (section <c>Warden:AuditExporters</c>); empty exports nothing.</summary>
+    public IReadOnlyList<Audit.AuditExporterOptions> AuditExporters { get; init; } = [];
+
     /// <summary>Every problem with these options, empty when they are usable.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -70,6 +73,16 @@ public sealed record WardenServerOptions
         if (LoginWindow <= TimeSpan.Zero)
         {
             errors.Add("LoginWindow must be positive.");
+        }
+
+        for (var i = 0; i < AuditExporters.Count; i++)
+        {
+            errors.AddRange(AuditExporters[i].Validate($"AuditExporters:{i} ('{AuditExporters[i].Name}')"));
+        }
+
+        foreach (var name in AuditExporters.GroupBy(e => e.Name, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => g.Key))
+        {
+            errors.Add($"AuditExporters: the name '{name}' is used more than once; each sink needs its own (it keys the export cursor).");
         }
 
         return errors;
