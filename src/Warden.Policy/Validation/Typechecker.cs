@@ -351,27 +351,10 @@ internal sealed class Typechecker
 
         if (t2 is SetType { Element: EntityType se })
         {
-            if (leftAction is not null && b.Right is SetExpr setx)
+            // Only a set written entirely of entity literals can be decided precisely.
+            if (leftAction is not null && b.Right is SetExpr setx && setx.Elements.All(el => LiteralUid(el) is not null))
             {
-                var uids = new List<EntityUid>();
-                foreach (var el in setx.Elements)
-                {
-                    if (LiteralUid(el) is { } u)
-                    {
-                        uids.Add(u);
-                    }
-                    else
-                    {
-                        uids.Clear();
-                        uids = null!;
-                        break;
-                    }
-                }
-
-                if (uids is not null)
-                {
-                    return uids.Exists(u => _schema.IsDescendantAction(leftAction, u)) ? BoolType.True : BoolType.False;
-                }
+                return setx.Elements.Any(el => _schema.IsDescendantAction(leftAction, LiteralUid(el)!)) ? BoolType.True : BoolType.False;
             }
 
             return _schema.IsDescendantType(e1.Name, se.Name) ? BoolType.Any : BoolType.False;
