@@ -111,6 +111,12 @@ public static class CedarJson
                     throw Fail($"duplicate entity {uid}");
                 }
 
+                // Cedar rejects action data whose ancestors contradict the schema's action hierarchy.
+                if (validate && schema.Actions.TryGetValue(uid, out var declared) && !declared.Ancestors.SetEquals(ActionClosure(parents, schema)))
+                {
+                    throw Fail($"entity data for action {uid} does not match its declaration in the schema");
+                }
+
                 // An action both declared in the schema and listed in the data: merge parents.
                 var prev = list[idx];
                 list[idx] = new Entity(uid, attrs.Count > 0 ? attrs : prev.Attributes, prev.Parents.Concat(parents).Distinct(), tags ?? prev.Tags);
@@ -135,6 +141,20 @@ public static class CedarJson
         }
 
         return new EntityStore(list);
+    }
+
+    private static HashSet<EntityUid> ActionClosure(List<EntityUid> parents, CedarSchema schema)
+    {
+        var closure = new HashSet<EntityUid>(parents);
+        foreach (var p in parents)
+        {
+            if (schema.Actions.TryGetValue(p, out var a))
+            {
+                closure.UnionWith(a.Ancestors);
+            }
+        }
+
+        return closure;
     }
 
     /// <summary>Parses an entity uid: <c>{"type", "id"}</c> or <c>{"__entity": {"type", "id"}}</c>.</summary>

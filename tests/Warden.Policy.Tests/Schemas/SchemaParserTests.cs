@@ -128,6 +128,14 @@ public sealed class SchemaParserTests
     }
 
     [Fact]
+    public void Entities_MayRepeatSchemaActionsConsistently()
+    {
+        var s = CedarSchema.Parse(Schema);
+        var store = CedarJson.ParseEntities("""[{"uid": {"type": "App::Action", "id": "view"}, "attrs": {}, "parents": [{"type": "App::Action", "id": "read"}]}]""", s);
+        store.IsIn(new EntityUid("App::Action", "view"), new EntityUid("App::Action", "read")).ShouldBeTrue();
+    }
+
+    [Fact]
     public void Entities_ReadExplicitExtensionAndEntityEscapes()
     {
         var store = CedarJson.ParseEntities("""
@@ -149,6 +157,7 @@ public sealed class SchemaParserTests
     [InlineData("""[{"uid": {"type": "App::Group", "id": "g"}, "attrs": {}, "parents": [], "tags": {"a": "b"}}]""")]
     [InlineData("""[{"uid": {"type": "App::User", "id": "u"}, "attrs": {"name": 1}, "parents": []}]""")]
     [InlineData("""[{"uid": {"type": "App::Action", "id": "nope"}, "attrs": {}, "parents": []}]""")]
+    [InlineData("""[{"uid": {"type": "App::Action", "id": "view"}, "attrs": {}, "parents": []}]""")]
     public void Entities_ThatDoNotConformToTheSchemaAreRejected(string json)
     {
         var s = CedarSchema.Parse(Schema);
