@@ -1,3 +1,4 @@
+using BenchmarkDotNet.Jobs;
 using Warden.Benchmarks;
 
 // Usage: dotnet run -c Release --project bench/Warden.Benchmarks -- audit [--events N] [--postgres "Host=..."]
@@ -5,11 +6,21 @@ var command = args.Length > 0 ? args[0] : "audit";
 return command switch
 {
     "audit" => await AuditBenchmark.RunAsync(args[1..]).ConfigureAwait(false),
+    "policy" => RunPolicy(args[1..]),
     _ => Usage(),
 };
 
+static int RunPolicy(string[] rest)
+{
+    // Short job: enough iterations for stable medians on two cores without a ten-minute run.
+    var config = BenchmarkDotNet.Configs.ManualConfig.Create(BenchmarkDotNet.Configs.DefaultConfig.Instance)
+        .AddJob(BenchmarkDotNet.Jobs.Job.Default.WithWarmupCount(3).WithIterationCount(15));
+    BenchmarkDotNet.Running.BenchmarkRunner.Run<PolicyDecisionBenchmarks>(config, rest);
+    return 0;
+}
+
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Warden.Benchmarks audit [--events N] [--postgres CONNECTION]");
+    Console.Error.WriteLine("usage: Warden.Benchmarks audit [--events N] [--postgres CONNECTION] | policy");
     return 2;
 }

@@ -1,5 +1,6 @@
 using Microsoft.Playwright;
 using Warden.Client.Contracts;
+using PushPolicyRequest = Warden.Client.Contracts.PushPolicyRequest;
 
 namespace Warden.IntegrationTests;
 
@@ -100,6 +101,51 @@ public sealed class BrowserTests
         (await page.GetByTestId("verification").InnerTextAsync()).ShouldContain("Intact");
         (await page.GetByTestId("event-record").InnerTextAsync()).ShouldContain("\"action\": \"team.create\"");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "ui-audit-event.png"), FullPage = true });
+    }
+
+    [Fact]
+    public async Task PoliciesPage_ShowsTheActiveSetAnswersWhatIfAndDiffsVersions()
+    {
+        await using var server = await TestServer.StartAsync("sqlite");
+        using var admin = server.Client();
+        var files = new Dictionary<string, string>(Warden.Server.Policy.PolicyBundle.Default.Files)
+        {
+            ["mcp.cedar"] = "@id(\"agents-use-docs\")\npermit (principal is Warden::Agent, action == Warden::Action::\"mcp.call\", resource == Warden::McpServer::\"docs\");\n",
+        };
+        await admin.PushPoliciesAsync("default", new PushPolicyRequest(files, "docs for agents"));
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { BaseURL = server.BaseAddress.ToString() });
+        await page.GotoAsync("login");
+        await page.Locator("details.alt summary").ClickAsync();
+        await page.GetByTestId("login-token").FillAsync(server.AdminToken);
+        await page.GetByTestId("login-token-submit").ClickAsync();
+        await page.WaitForURLAsync("**/o/default");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Policies" }).ClickAsync();
+        (await page.GetByTestId("policy-active").InnerTextAsync()).ShouldContain("Active: v1");
+        (await page.GetByTestId("policy-active").InnerTextAsync()).ShouldContain("agents-use-docs");
+
+        await page.GetByTestId("try-principal-id").FillAsync("ses_1");
+        await page.GetByTestId("try-action").SelectOptionAsync("git.push");
+        await page.GetByTestId("try-resource-type").FillAsync("Warden::Branch");
+        await page.GetByTestId("try-resource-id").FillAsync("acme/app#main");
+        await page.GetByTestId("try-context").FillAsync("{\"touchesWorkflows\": false}");
+        await page.GetByTestId("try-entities").FillAsync(files["tests/entities.json"]);
+        await page.GetByTestId("try-submit").ClickAsync();
+        var answer = await page.GetByTestId("try-answer").InnerTextAsync();
+        answer.ShouldContain("DENY");
+        answer.ShouldContain("no-push-to-protected-branches");
+        (await admin.SearchAuditAsync("default", new Dictionary<string, string?> { ["action"] = "policy.decision" })).Events.ShouldBeEmpty("what-if questions are not decisions");
+
+        await page.Locator("select[name=from]").SelectOptionAsync("default");
+        await page.Locator("select[name=to]").SelectOptionAsync("v1");
+        await page.GetByTestId("diff").ClickAsync();
+        var diff = page.GetByTestId("policy-diff");
+        (await diff.InnerTextAsync()).ShouldContain("+++ b/mcp.cedar");
+        (await diff.Locator("span.add").CountAsync()).ShouldBeGreaterThan(0);
+        (await page.GetByTestId("policy-history").InnerTextAsync()).ShouldContain("docs for agents");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "ui-policies.png"), FullPage = true });
     }
 
     [Fact]

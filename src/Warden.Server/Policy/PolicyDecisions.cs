@@ -47,8 +47,11 @@ public sealed class PolicyDecisions(PolicyStore store, IAuditRecorder audit)
         return entry;
     }
 
-    /// <summary>Decides a request; malformed or schema-violating requests are a validation error naming the problem.</summary>
-    public async Task<AuthorizeResponse> AuthorizeAsync(Actor actor, string org, AuthorizeRequest body, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Decides a request; malformed or schema-violating requests are a validation error naming the problem.
+    /// <paramref name="record"/> is false only for what-if questions from the policy page, which decide nothing.
+    /// </summary>
+    public async Task<AuthorizeResponse> AuthorizeAsync(Actor actor, string org, AuthorizeRequest body, CancellationToken cancellationToken = default, bool record = true)
     {
         var (version, bundle) = await GetActiveAsync(actor, org, cancellationToken).ConfigureAwait(false);
         var request = BuildRequest(body, bundle, out var entities);
@@ -62,7 +65,7 @@ public sealed class PolicyDecisions(PolicyStore store, IAuditRecorder audit)
             version,
             bundle.ContentHash);
 
-        if (response.Decision == Decision.Deny || approval)
+        if (record && (response.Decision == Decision.Deny || approval))
         {
             var (orgId, _) = await store.GetActiveVersionNumberAsync(actor, org, cancellationToken).ConfigureAwait(false);
             await audit.RecordAsync(new AuditEventDraft

@@ -86,8 +86,8 @@ public static class PolicyEndpoints
                 continue;
             }
 
-            output.Append("--- a/").Append(from.ContainsKey(name) ? name : "/dev/null").Append('\n');
-            output.Append("+++ b/").Append(to.ContainsKey(name) ? name : "/dev/null").Append('\n');
+            output.Append("--- ").Append(from.ContainsKey(name) ? "a/" + name : "/dev/null").Append('\n');
+            output.Append("+++ ").Append(to.ContainsKey(name) ? "b/" + name : "/dev/null").Append('\n');
             foreach (var line in new InlineDiffBuilder(new DiffPlex.Differ()).BuildDiffModel(a, b, ignoreWhitespace: false).Lines)
             {
                 output.Append(line.Type switch { ChangeType.Inserted => '+', ChangeType.Deleted => '-', _ => ' ' }).Append(line.Text).Append('\n');
