@@ -207,6 +207,51 @@ public sealed class PolicyTests
         broken.Err.ShouldContain("validation:");
     }
 
+    [Fact]
+    public async Task Sync_FromAGitRepository_PushesOnlyWhenTheContentChanges()
+    {
+        await using var server = await TestServer.StartAsync("sqlite");
+        var work = Path.Combine(server.Db.Folder, "gitops");
+        var repo = Path.Combine(work, "policy-repo");
+        (await Cli(work, "login", "--server", server.BaseAddress.ToString(), "--token", server.AdminToken)).Code.ShouldBe(0);
+        (await Cli(work, "policy", "init", Path.Combine(repo, "warden"))).Code.ShouldBe(0);
+        Git(repo, "init", "-q", "-b", "main");
+        Git(repo, "add", ".");
+        Git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "policies");
+
+        var first = await Cli(work, "policy", "sync", "--repo", repo, "--path", "warden");
+        var again = await Cli(work, "policy", "sync", "--repo", repo, "--path", "warden");
+        await File.AppendAllTextAsync(Path.Combine(repo, "warden", "policies.cedar"), "\n@id(\"no-confluence\")\nforbid (principal, action == Warden::Action::\"mcp.call\", resource == Warden::McpServer::\"confluence\");\n");
+        Git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-am", "forbid confluence");
+        var changed = await Cli(work, "policy", "sync", "--repo", repo, "--path", "warden");
+        var escape = await Cli(work, "policy", "sync", "--repo", repo, "--path", "../..");
+        var missing = await Cli(work, "policy", "sync", "--repo", Path.Combine(work, "nope"));
+
+        first.Code.ShouldBe(0, first.Err);
+        first.Out.ShouldContain("Activated v1");
+        again.Out.ShouldContain("Unchanged: v1");
+        changed.Out.ShouldContain("Activated v2");
+        escape.Code.ShouldBe(1);
+        missing.Code.ShouldBe(1);
+        missing.Err.ShouldContain("git clone failed");
+        using var admin = server.Client();
+        (await admin.ListPolicyVersionsAsync("default")).First().Message.ShouldStartWith($"sync {repo}:warden@");
+    }
+
+    private static void Git(string dir, params string[] args)
+    {
+        Directory.CreateDirectory(dir);
+        var info = new System.Diagnostics.ProcessStartInfo("git") { WorkingDirectory = dir, RedirectStandardError = true };
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        using var p = System.Diagnostics.Process.Start(info)!;
+        p.WaitForExit();
+        p.ExitCode.ShouldBe(0, p.StandardError.ReadToEnd());
+    }
+
     /// <summary>A test in Cedar's own integration-test format (positional policy ids), as 'warden policy test' runs them.</summary>
     private static string CedarCorpusSample(string work)
     {

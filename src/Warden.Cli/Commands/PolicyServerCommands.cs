@@ -14,6 +14,7 @@ public static partial class PolicyCommands
     private static void AddServerCommands(Command policy, CliEnvironment env)
     {
         policy.Add(Push(env));
+        policy.Add(Sync(env));
         policy.Add(List(env));
         policy.Add(Show(env));
         policy.Add(Diff(env));
@@ -62,6 +63,44 @@ public static partial class PolicyCommands
             ctx.Line(response.Created
                 ? $"Activated {response.Version.Version} ({response.Policies} policies, {response.TestsPassed} tests passed, {response.Version.ContentHash})."
                 : $"Unchanged: {response.Version.Version} already has this content ({response.Version.ContentHash}).");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Sync(CliEnvironment env)
+    {
+        var repo = new Option<string>("--repo") { Description = "Git repository holding the policies: a URL or a local path.", Required = true };
+        var path = new Option<string?>("--path") { Description = "Folder of the bundle inside the repository (default: its root)." };
+        var reference = new Option<string?>("--ref") { Description = "Branch or tag (default: the repository's default branch)." };
+        var command = new Command("sync", "GitOps: check out a policy repository, validate and test it, and push it when it changed.") { repo, path, reference };
+        command.SetHandler(env, async (ctx, ct) =>
+        {
+            var source = ctx.Parse.GetValue(repo)!;
+            using var checkout = await GitCheckout.CloneAsync(source, ctx.Parse.GetValue(reference), ct).ConfigureAwait(false);
+            var sub = ctx.Parse.GetValue(path);
+            var folder = sub is null ? checkout.Directory : Path.GetFullPath(Path.Combine(checkout.Directory, sub));
+            if (!folder.StartsWith(checkout.Directory, StringComparison.Ordinal))
+            {
+                throw new CliException("--path must stay inside the repository.");
+            }
+
+            PolicyBundle bundle;
+            try
+            {
+                bundle = PolicyBundle.FromDirectory(folder);
+            }
+            catch (PolicyBundleException e)
+            {
+                throw new CliException($"{e.Errors.Count} problem(s) at {source}@{checkout.Commit[..12]}, nothing pushed. First: {e.Errors[0]}");
+            }
+
+            using var client = ctx.CreateClient();
+            var message = $"sync {source}{(sub is null ? string.Empty : ":" + sub)}@{checkout.Commit[..12]}";
+            var response = await client.PushPoliciesAsync(ctx.RequireOrg(), new PushPolicyRequest(bundle.Files, message), ct).ConfigureAwait(false);
+            ctx.Line(response.Created
+                ? $"Activated {response.Version.Version} from {checkout.Commit[..12]} ({response.Policies} policies, {response.TestsPassed} tests passed)."
+                : $"Unchanged: {response.Version.Version} already matches {checkout.Commit[..12]}.");
             return 0;
         });
         return command;
