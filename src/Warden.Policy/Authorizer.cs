@@ -70,7 +70,7 @@ public static class Authorizer
         {
             try
             {
-                if (p.IsSatisfied(ctx))
+                if (p.IsSatisfiedForMatchingAction(ctx))
                 {
                     return true;
                 }
@@ -90,7 +90,7 @@ public static class Authorizer
         {
             try
             {
-                if (p.IsSatisfied(ctx))
+                if (p.IsSatisfiedForMatchingAction(ctx))
                 {
                     satisfied.Add(p.Id);
                 }
@@ -108,7 +108,7 @@ public static class Authorizer
         {
             try
             {
-                if (p.IsSatisfied(ctx))
+                if (p.IsSatisfiedForMatchingAction(ctx))
                 {
                     (satisfied ??= []).Add(p.Id);
                 }

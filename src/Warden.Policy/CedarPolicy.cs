@@ -75,9 +75,15 @@ public sealed class CedarPolicy
     /// <summary>
     /// Evaluates the policy: true when satisfied. Throws <see cref="EvaluationException"/> when a condition errors.
     /// </summary>
-    public bool IsSatisfied(in EvaluationContext ctx)
+    public bool IsSatisfied(in EvaluationContext ctx) => ActionMatches(ctx.Action, ctx.Entities) && IsSatisfiedForMatchingAction(ctx);
+
+    /// <summary>
+    /// <see cref="IsSatisfied"/> for a caller that already knows the action scope matches (the authorizer's
+    /// index only hands out such policies).
+    /// </summary>
+    internal bool IsSatisfiedForMatchingAction(in EvaluationContext ctx)
     {
-        if (!ScopeMatches(Principal, ctx.Principal, ctx) || !ActionMatches(ctx.Action, ctx.Entities) || !ScopeMatches(Resource, ctx.Resource, ctx))
+        if (!ScopeMatches(Principal, ctx.Principal, ctx) || !ScopeMatches(Resource, ctx.Resource, ctx))
         {
             return false;
         }
