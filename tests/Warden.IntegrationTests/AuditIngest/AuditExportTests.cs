@@ -185,6 +185,34 @@ public sealed class AuditExportTests
         errors.ShouldContain(e => e.Contains("more than once", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Exporters_AreBoundFromTheWardenConfigurationSection()
+    {
+        var file = Path.Combine(Path.GetTempPath(), "warden-config-" + Guid.NewGuid().ToString("N")[..8] + ".json");
+        File.WriteAllText(file, """
+            {"Warden": {"Database": "x.db", "AuditExporters": [
+              {"Name": "archive", "Kind": "file", "Path": "/var/log/warden/audit.jsonl", "MaxFileBytes": 1048576, "MaxFiles": 3},
+              {"Name": "siem", "Kind": "otlp", "Endpoint": "http://collector:4318/v1/logs", "Headers": {"Authorization": "Bearer abc"}}
+            ]}}
+            """);
+        try
+        {
+            var env = new Warden.Cli.CliEnvironment(new StringWriter(), new StringWriter(), _ => null, Path.GetTempPath(), IsTerminal: false);
+
+            var options = Warden.Cli.Commands.ServerCommands.LoadOptions(env, file);
+
+            options.AuditExporters.Count.ShouldBe(2);
+            options.AuditExporters[0].MaxFiles.ShouldBe(3);
+            options.AuditExporters[0].MaxFileBytes.ShouldBe(1048576);
+            options.AuditExporters[1].Headers!["Authorization"].ShouldBe("Bearer abc");
+            options.AuditExporters.SelectMany(e => e.Validate(e.Name)).ShouldBeEmpty();
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     internal static AuditLedger Ledger(RestartableServer server) => server.Host!.App.Services.GetRequiredService<AuditLedger>();
 
     internal static async Task<long> CursorAsync(RestartableServer server, string sink) => await CursorAsync(server.Db, sink);

@@ -36,6 +36,29 @@ public sealed class OtlpReceiverTests
         (await admin.VerifyAuditAsync()).Intact.ShouldBeTrue();
     }
 
+    [Fact]
+    public async Task Receiver_AcceptsGzipBodies_AsOtlpExportersMaySendThem()
+    {
+        await using var server = await TestServer.StartAsync("sqlite");
+        using var admin = server.Client();
+        var key = await admin.CreateIngestKeyAsync("default", new CreateIngestKeyRequest("gz"));
+        var json = System.Text.Encoding.UTF8.GetBytes(Otlp.Logs("codex_cli_rs", Otlp.Record("codex.user_prompt", "gz-1", DateTimeOffset.UtcNow)));
+        using var compressed = new MemoryStream();
+        await using (var gzip = new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        {
+            await gzip.WriteAsync(json);
+        }
+
+        using var http = server.Http(key.Secret);
+        using var content = new ByteArrayContent(compressed.ToArray());
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        content.Headers.ContentEncoding.Add("gzip");
+        using var response = await http.PostAsync("v1/logs", content);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await admin.SearchAuditAsync("default", new Dictionary<string, string?> { ["action"] = "codex.*" })).Events.ShouldHaveSingleItem().Vendor.ShouldBe("openai");
+    }
+
     [Theory]
     [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
     public async Task MalformedPayloads_AreRejectedWithTheReason_AndNothingIsWritten(string engine)
