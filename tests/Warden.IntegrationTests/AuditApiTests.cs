@@ -1,6 +1,5 @@
 using System.Text;
 using Dapper;
-using Warden.Cli;
 using Warden.Client;
 using Warden.Client.Contracts;
 using Warden.Testing;
@@ -174,11 +173,5 @@ public sealed class AuditApiTests
         bad.Err.ShouldContain("first bad sequence 1");
     }
 
-    private static async Task<(int Code, string Out, string Err)> Cli(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = await WardenCli.RunAsync(args, new CliEnvironment(stdout, stderr, _ => null, Path.GetTempPath(), false));
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Code, string Out, string Err)> Cli(params string[] args) => CliRunner.RunAsync(Path.GetTempPath(), args);
 }

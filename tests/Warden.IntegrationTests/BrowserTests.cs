@@ -10,6 +10,16 @@ public sealed class BrowserTests
     private static readonly string[] ChromiumArgs =
         ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"];
 
+    /// <summary>Signs in through the page's "API token" form, as the first administrator does.</summary>
+    private static async Task SignInWithTokenAsync(IPage page, string token)
+    {
+        await page.GotoAsync("login");
+        await page.Locator("details.alt summary").ClickAsync();
+        await page.GetByTestId("login-token").FillAsync(token);
+        await page.GetByTestId("login-token-submit").ClickAsync();
+        await page.WaitForURLAsync("**/o/default");
+    }
+
     internal static async Task<IBrowser> LaunchAsync(IPlaywright playwright) =>
         await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = "/usr/bin/chromium", Headless = true, Args = ChromiumArgs });
 
@@ -74,11 +84,7 @@ public sealed class BrowserTests
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await LaunchAsync(playwright);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { BaseURL = server.BaseAddress.ToString() });
-        await page.GotoAsync("login");
-        await page.Locator("details.alt summary").ClickAsync();
-        await page.GetByTestId("login-token").FillAsync(server.AdminToken);
-        await page.GetByTestId("login-token-submit").ClickAsync();
-        await page.WaitForURLAsync("**/o/default");
+        await SignInWithTokenAsync(page, server.AdminToken);
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Audit" }).ClickAsync();
         var table = page.GetByTestId("audit-events");
@@ -116,11 +122,7 @@ public sealed class BrowserTests
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await LaunchAsync(playwright);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { BaseURL = server.BaseAddress.ToString() });
-        await page.GotoAsync("login");
-        await page.Locator("details.alt summary").ClickAsync();
-        await page.GetByTestId("login-token").FillAsync(server.AdminToken);
-        await page.GetByTestId("login-token-submit").ClickAsync();
-        await page.WaitForURLAsync("**/o/default");
+        await SignInWithTokenAsync(page, server.AdminToken);
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Policies" }).ClickAsync();
         (await page.GetByTestId("policy-active").InnerTextAsync()).ShouldContain("Active: v1");
@@ -155,11 +157,7 @@ public sealed class BrowserTests
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await LaunchAsync(playwright);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { BaseURL = server.BaseAddress.ToString() });
-        await page.GotoAsync("login");
-        await page.Locator("details.alt summary").ClickAsync();
-        await page.GetByTestId("login-token").FillAsync(server.AdminToken);
-        await page.GetByTestId("login-token-submit").ClickAsync();
-        await page.WaitForURLAsync("**/o/default");
+        await SignInWithTokenAsync(page, server.AdminToken);
 
         // A cross-site form post carries the session cookie at most, never a valid antiforgery token.
         var forged = await page.APIRequest.PostAsync("o/default/teams", new APIRequestContextOptions

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Warden.Cli;
 using Warden.Client.Contracts;
 using Warden.Testing;
 
@@ -18,14 +17,7 @@ public sealed class CliTests : IDisposable
         }
     }
 
-    private async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var env = new CliEnvironment(stdout, stderr, _ => null, _config, IsTerminal: false);
-        var code = await WardenCli.RunAsync(args, env);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private Task<(int Code, string Out, string Err)> Run(params string[] args) => CliRunner.RunAsync(_config, args);
 
     [Fact]
     public async Task Login_SavesAnOwnerOnlyProfile_AndWhoamiUsesIt()

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Warden.Cli;
 using Warden.Client;
 using Warden.Client.Contracts;
 using Warden.Server.Policy;
@@ -266,11 +265,5 @@ public sealed class PolicyTests
         return Path.Combine(dir, "test.json");
     }
 
-    private static async Task<(int Code, string Out, string Err)> Cli(string config, params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = await WardenCli.RunAsync(args, new CliEnvironment(stdout, stderr, _ => null, config, false));
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Code, string Out, string Err)> Cli(string config, params string[] args) => CliRunner.RunAsync(config, args);
 }

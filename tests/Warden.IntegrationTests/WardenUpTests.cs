@@ -123,11 +123,9 @@ public sealed partial class WardenUpTests : IDisposable
             acknowledged.Where(a => !audited.Contains(a)).ShouldBeEmpty("every acknowledged change has its audit event");
         }
 
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = await Warden.Cli.WardenCli.RunAsync(["audit", "verify", "--data", data], new Warden.Cli.CliEnvironment(stdout, stderr, _ => null, _work, false));
-        code.ShouldBe(0, stderr.ToString());
-        stdout.ToString().ShouldContain("intact");
+        var (code, stdout, stderr) = await CliRunner.RunAsync(_work, "audit", "verify", "--data", data);
+        code.ShouldBe(0, stderr);
+        stdout.ShouldContain("intact");
     }
 
     private async Task<(Process Process, string Output)> StartAsync()
