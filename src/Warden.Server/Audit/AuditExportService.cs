@@ -48,6 +48,7 @@ public sealed partial class AuditExportService(
         await using var sink = CreateSink(settings);
         var retry = FirstRetry;
         long cursor = -1;
+        var caughtUp = true;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -58,8 +59,9 @@ public sealed partial class AuditExportService(
                     LogStarting(logger, settings.Name, settings.Kind, cursor);
                 }
 
-                // Taken before reading so an append between the read and the wait still wakes the loop.
-                var appended = ledger.WaitForNewAsync(stoppingToken);
+                // Taken before reading so an append between the read and the wait still wakes the loop; skipped while
+                // working through a backlog, where every read is full and each waiter would only pile up.
+                var appended = caughtUp ? ledger.WaitForNewAsync(stoppingToken) : null;
                 var batch = new List<AuditEvent>(settings.BatchSize);
                 await foreach (var e in ledger.Store.ReadEventsAsync(cursor + 1, cursor + settings.BatchSize, stoppingToken).ConfigureAwait(false))
                 {
@@ -68,13 +70,19 @@ public sealed partial class AuditExportService(
 
                 if (batch.Count == 0)
                 {
-                    await Task.WhenAny(appended, Task.Delay(IdlePoll, stoppingToken)).ConfigureAwait(false);
+                    if (appended is not null)
+                    {
+                        await Task.WhenAny(appended, Task.Delay(IdlePoll, stoppingToken)).ConfigureAwait(false);
+                    }
+
+                    caughtUp = true;
                     continue;
                 }
 
                 await sink.SendAsync(batch, stoppingToken).ConfigureAwait(false);
                 await cursors.AdvanceAsync(Exporter, settings.Name, batch[^1].Sequence, stoppingToken).ConfigureAwait(false);
                 cursor = batch[^1].Sequence;
+                caughtUp = batch.Count < settings.BatchSize;
                 retry = FirstRetry;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
