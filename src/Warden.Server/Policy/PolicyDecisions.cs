@@ -31,20 +31,25 @@ public sealed class PolicyDecisions(PolicyStore store, IAuditRecorder audit)
     /// <summary>The org's active bundle and its version label.</summary>
     public async Task<(string Version, PolicyBundle Bundle)> GetActiveAsync(Actor actor, string org, CancellationToken cancellationToken = default)
     {
+        var (_, version, bundle) = await ResolveAsync(actor, org, cancellationToken).ConfigureAwait(false);
+        return (version, bundle);
+    }
+
+    private async Task<(string OrgId, string Version, PolicyBundle Bundle)> ResolveAsync(Actor actor, string org, CancellationToken cancellationToken)
+    {
         // One small query per call keeps every replica current; the parsed bundle is cached per version.
         var (orgId, number) = await store.GetActiveVersionNumberAsync(actor, org, cancellationToken).ConfigureAwait(false);
         var label = number is { } n ? "v" + n.ToString(CultureInfo.InvariantCulture) : DefaultVersion;
         if (_active.TryGetValue(orgId, out var cached) && cached.Version == label)
         {
-            return cached;
+            return (orgId, cached.Version, cached.Bundle);
         }
 
         var bundle = number is null
             ? PolicyBundle.Default
             : PolicyBundle.Load((await store.GetAsync(actor, org, number.Value, cancellationToken).ConfigureAwait(false)).Files!);
-        var entry = (label, bundle);
-        _active[orgId] = entry;
-        return entry;
+        _active[orgId] = (label, bundle);
+        return (orgId, label, bundle);
     }
 
     /// <summary>
@@ -53,7 +58,7 @@ public sealed class PolicyDecisions(PolicyStore store, IAuditRecorder audit)
     /// </summary>
     public async Task<AuthorizeResponse> AuthorizeAsync(Actor actor, string org, AuthorizeRequest body, CancellationToken cancellationToken = default, bool record = true)
     {
-        var (version, bundle) = await GetActiveAsync(actor, org, cancellationToken).ConfigureAwait(false);
+        var (orgId, version, bundle) = await ResolveAsync(actor, org, cancellationToken).ConfigureAwait(false);
         var request = BuildRequest(body, bundle, out var entities);
         var response = Authorizer.IsAuthorized(request, bundle.Policies, entities);
         var approval = response.Decision == Decision.Allow && response.Reasons.Any(id => RequiresApproval(bundle, id));
@@ -67,7 +72,6 @@ public sealed class PolicyDecisions(PolicyStore store, IAuditRecorder audit)
 
         if (record && (response.Decision == Decision.Deny || approval))
         {
-            var (orgId, _) = await store.GetActiveVersionNumberAsync(actor, org, cancellationToken).ConfigureAwait(false);
             await audit.RecordAsync(new AuditEventDraft
             {
                 OrgId = orgId,
