@@ -95,6 +95,32 @@ public sealed class AuditStoreTests
 
     [Theory]
     [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task SqlStore_PassesTheLedgerStoreContractChecks(string engine)
+    {
+        var databases = new List<TestDatabase>();
+        try
+        {
+            var failures = await Warden.Audit.Storage.AuditLedgerStoreConformance.CheckAsync(async () =>
+            {
+                var db = await TestDatabase.CreateAsync(engine);
+                databases.Add(db);
+                await new MigrationRunner(db.Connections).MigrateAsync();
+                return new SqlAuditLedgerStore(db.Connections);
+            });
+
+            failures.ShouldBeEmpty();
+        }
+        finally
+        {
+            foreach (var db in databases)
+            {
+                await db.DisposeAsync();
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
     public async Task Append_ThatDoesNotContinueTheChain_IsRefusedAndWritesNothing(string engine)
     {
         await using var ledger = await FilledAsync(engine, 5);
