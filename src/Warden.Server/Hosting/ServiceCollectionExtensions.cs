@@ -42,6 +42,24 @@ public static class ServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>The model gateway: its stores, in-memory state and the background usage writer.</summary>
+    public static IServiceCollection AddWardenGateway(this IServiceCollection services)
+    {
+        services.AddSingleton<Data.Gateway.ModelProviderStore>();
+        services.AddSingleton<Data.Gateway.ModelRouteStore>();
+        services.AddSingleton<Data.Gateway.ModelPriceStore>();
+        services.AddSingleton<Data.Gateway.VirtualKeyStore>();
+        services.AddSingleton<Data.Gateway.ModelUsageStore>();
+        services.AddSingleton<Gateway.GatewayCatalog>();
+        services.AddSingleton<Gateway.VirtualKeyCache>();
+        services.AddSingleton<Gateway.BudgetTracker>();
+        services.AddSingleton<Gateway.KeyLimiter>();
+        services.AddSingleton<Gateway.TargetHealth>();
+        services.AddSingleton<Gateway.UsageRecorder>();
+        services.AddHostedService(sp => sp.GetRequiredService<Gateway.UsageRecorder>());
+        return services;
+    }
+
     /// <summary>Authentication (tokens and web sessions), authorisation and sign-in.</summary>
     public static IServiceCollection AddWardenAuth(this IServiceCollection services)
     {

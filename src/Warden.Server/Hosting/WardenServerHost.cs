@@ -22,6 +22,7 @@ using Warden.Server.Audit;
 using Warden.Server.Policy;
 using Warden.Server.Auth;
 using Warden.Server.Components;
+using Warden.Server.Gateway;
 
 namespace Warden.Server.Hosting;
 
@@ -186,6 +187,7 @@ public sealed class WardenServerHost : IAsyncDisposable
         builder.Services.AddSingleton(secrets);
         builder.Services.AddWardenData(connections);
         builder.Services.AddWardenAudit(ledger);
+        builder.Services.AddWardenGateway();
         builder.Services.AddWardenAuth();
         builder.Services.AddWardenApi();
         builder.Services.AddWardenUi(options);
@@ -217,6 +219,7 @@ public sealed class WardenServerHost : IAsyncDisposable
         authed.MapAuditApi();
         authed.MapAuditIngestApi();
         authed.MapPolicyApi();
+        authed.MapGatewayAdminApi();
         api.MapGet("/audit/keys", AuditEndpoints.ListKeysAsync).AllowAnonymous().WithTags("Audit").WithName("ListAuditKeys");
         app.MapOtlpLogsReceiver();
         app.MapWardenUi();
