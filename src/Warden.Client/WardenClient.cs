@@ -201,6 +201,86 @@ public sealed class WardenClient : IDisposable
         return await ReadAsync(response, Json.AuditImportResultDto, ct).ConfigureAwait(false);
     }
 
+    /// <summary><c>GET /api/v1/orgs/{org}/models/providers</c>.</summary>
+    public Task<IReadOnlyList<ModelProviderDto>> ListModelProvidersAsync(string org, CancellationToken ct = default) =>
+        GetAsync(ModelsPath(org, "providers"), Json.IReadOnlyListModelProviderDto, ct);
+
+    /// <summary><c>PUT /api/v1/orgs/{org}/models/providers/{name}</c>: creates or replaces a provider.</summary>
+    public async Task<ModelProviderDto> PutModelProviderAsync(string org, string name, PutModelProviderRequest request, CancellationToken ct = default)
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Put, ModelsPath(org, "providers/" + E(name))) { Content = JsonContent.Create(request, Json.PutModelProviderRequest) };
+        using var response = await _http.SendAsync(message, ct).ConfigureAwait(false);
+        return await ReadAsync(response, Json.ModelProviderDto, ct).ConfigureAwait(false);
+    }
+
+    /// <summary><c>DELETE /api/v1/orgs/{org}/models/providers/{name}</c>.</summary>
+    public Task DeleteModelProviderAsync(string org, string name, CancellationToken ct = default) => DeleteAsync(ModelsPath(org, "providers/" + E(name)), ct);
+
+    /// <summary><c>GET /api/v1/orgs/{org}/models/routes</c>, with live target health.</summary>
+    public Task<IReadOnlyList<ModelRouteDto>> ListModelRoutesAsync(string org, CancellationToken ct = default) =>
+        GetAsync(ModelsPath(org, "routes"), Json.IReadOnlyListModelRouteDto, ct);
+
+    /// <summary><c>GET /api/v1/orgs/{org}/models/routes/{name}</c>.</summary>
+    public Task<ModelRouteDto> GetModelRouteAsync(string org, string name, CancellationToken ct = default) =>
+        GetAsync(ModelsPath(org, "routes/" + Segments(name)), Json.ModelRouteDto, ct);
+
+    /// <summary><c>PUT /api/v1/orgs/{org}/models/routes/{name}</c>: creates or replaces a route.</summary>
+    public async Task<ModelRouteDto> PutModelRouteAsync(string org, string name, PutModelRouteRequest request, CancellationToken ct = default)
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Put, ModelsPath(org, "routes/" + Segments(name))) { Content = JsonContent.Create(request, Json.PutModelRouteRequest) };
+        using var response = await _http.SendAsync(message, ct).ConfigureAwait(false);
+        return await ReadAsync(response, Json.ModelRouteDto, ct).ConfigureAwait(false);
+    }
+
+    /// <summary><c>DELETE /api/v1/orgs/{org}/models/routes/{name}</c>.</summary>
+    public Task DeleteModelRouteAsync(string org, string name, CancellationToken ct = default) => DeleteAsync(ModelsPath(org, "routes/" + Segments(name)), ct);
+
+    /// <summary><c>GET /api/v1/orgs/{org}/models/prices</c>: the effective price catalogue.</summary>
+    public Task<IReadOnlyList<ModelPriceDto>> ListModelPricesAsync(string org, CancellationToken ct = default) =>
+        GetAsync(ModelsPath(org, "prices"), Json.IReadOnlyListModelPriceDto, ct);
+
+    /// <summary><c>POST /api/v1/orgs/{org}/models/prices</c>: sets the org's price for a model.</summary>
+    public Task<ModelPriceDto> SetModelPriceAsync(string org, PutModelPriceRequest request, CancellationToken ct = default) =>
+        PostAsync(ModelsPath(org, "prices"), request, Json.PutModelPriceRequest, Json.ModelPriceDto, ct);
+
+    /// <summary><c>DELETE /api/v1/orgs/{org}/models/prices?model=</c>: back to the default price.</summary>
+    public Task DeleteModelPriceAsync(string org, string model, CancellationToken ct = default) =>
+        DeleteAsync(ModelsPath(org, "prices") + Query(new Dictionary<string, string?> { ["model"] = model }), ct);
+
+    /// <summary><c>GET /api/v1/orgs/{org}/models/keys</c>.</summary>
+    public Task<IReadOnlyList<VirtualKeyDto>> ListVirtualKeysAsync(string org, CancellationToken ct = default) =>
+        GetAsync(ModelsPath(org, "keys"), Json.IReadOnlyListVirtualKeyDto, ct);
+
+    /// <summary><c>GET /api/v1/orgs/{org}/models/keys/{key}</c>, with what it has spent.</summary>
+    public Task<VirtualKeyDto> GetVirtualKeyAsync(string org, string key, CancellationToken ct = default) =>
+        GetAsync(ModelsPath(org, "keys/" + E(key)), Json.VirtualKeyDto, ct);
+
+    /// <summary><c>POST /api/v1/orgs/{org}/models/keys</c>: a new virtual key; the secret is returned this once.</summary>
+    public Task<CreatedVirtualKeyDto> CreateVirtualKeyAsync(string org, CreateVirtualKeyRequest request, CancellationToken ct = default) =>
+        PostAsync(ModelsPath(org, "keys"), request, Json.CreateVirtualKeyRequest, Json.CreatedVirtualKeyDto, ct);
+
+    /// <summary><c>DELETE /api/v1/orgs/{org}/models/keys/{key}</c>: revokes a key.</summary>
+    public async Task<VirtualKeyDto> RevokeVirtualKeyAsync(string org, string key, CancellationToken ct = default)
+    {
+        using var response = await _http.DeleteAsync(ModelsPath(org, "keys/" + E(key)), ct).ConfigureAwait(false);
+        return await ReadAsync(response, Json.VirtualKeyDto, ct).ConfigureAwait(false);
+    }
+
+    /// <summary><c>GET /api/v1/orgs/{org}/models/usage</c>: totals grouped by key, team, user, model, route or client.</summary>
+    public Task<IReadOnlyList<UsageTotalDto>> GetModelUsageAsync(string org, string groupBy, DateTimeOffset? from = null, DateTimeOffset? to = null, CancellationToken ct = default) =>
+        GetAsync(ModelsPath(org, "usage") + Query(new Dictionary<string, string?>
+        {
+            ["groupBy"] = groupBy, ["from"] = from?.ToString("O", CultureInfo.InvariantCulture), ["to"] = to?.ToString("O", CultureInfo.InvariantCulture),
+        }), Json.IReadOnlyListUsageTotalDto, ct);
+
+    /// <summary><c>GET /api/v1/orgs/{org}/models/calls</c>: recent gateway calls, newest first.</summary>
+    public Task<IReadOnlyList<ModelCallDto>> ListModelCallsAsync(string org, string? key = null, int? limit = null, CancellationToken ct = default) =>
+        GetAsync(ModelsPath(org, "calls") + Query(new Dictionary<string, string?> { ["key"] = key, ["limit"] = limit?.ToString(CultureInfo.InvariantCulture) }), Json.IReadOnlyListModelCallDto, ct);
+
+    /// <summary><c>GET /api/v1/orgs/{org}/models/calls/{id}/capture</c>: a captured prompt and response.</summary>
+    public Task<ModelCaptureDto> GetModelCaptureAsync(string org, string callId, CancellationToken ct = default) =>
+        GetAsync(ModelsPath(org, $"calls/{E(callId)}/capture"), Json.ModelCaptureDto, ct);
+
     /// <inheritdoc />
     public void Dispose()
     {
@@ -211,6 +291,10 @@ public sealed class WardenClient : IDisposable
     }
 
     private static string E(string segment) => Uri.EscapeDataString(segment);
+
+    private static string ModelsPath(string org, string leaf) => $"api/v1/orgs/{E(org)}/models/{leaf}";
+
+    private static string Segments(string name) => string.Join('/', name.Split('/').Select(E));
 
     private static string AuditPath(string? org, string leaf) => org is null ? $"api/v1/audit/{leaf}" : $"api/v1/orgs/{E(org)}/audit/{leaf}";
 

@@ -37,6 +37,6 @@ public static partial class GatewayNames
     }
 
     // Model names such as "anthropic.claude-3-5-sonnet-20240620-v1:0" or "meta-llama/Llama-3.1-8B" must fit.
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,99}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$", RegexOptions.CultureInvariant)]
     private static partial Regex NamePattern();
 }
