@@ -56,6 +56,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Gateway.KeyLimiter>();
         services.AddSingleton<Gateway.TargetHealth>();
         services.AddSingleton<Gateway.UsageRecorder>();
+        services.AddSingleton<Gateway.ModelInvokeAuthorizer>();
+        services.AddSingleton<Gateway.ModelGateway>();
         services.AddHostedService(sp => sp.GetRequiredService<Gateway.UsageRecorder>());
         return services;
     }

@@ -222,6 +222,7 @@ public sealed class WardenServerHost : IAsyncDisposable
         authed.MapGatewayAdminApi();
         api.MapGet("/audit/keys", AuditEndpoints.ListKeysAsync).AllowAnonymous().WithTags("Audit").WithName("ListAuditKeys");
         app.MapOtlpLogsReceiver();
+        app.MapModelGateway();
         app.MapWardenUi();
         return app;
     }

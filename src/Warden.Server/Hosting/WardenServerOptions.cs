@@ -26,6 +26,9 @@ public sealed record WardenServerOptions
     /// <summary>The largest request body accepted, in bytes.</summary>
     public long MaxRequestBodyBytes { get; init; } = 1024 * 1024;
 
+    /// <summary>Largest request body the model gateway accepts (prompts with images and long contexts are big).</summary>
+    public long GatewayMaxRequestBodyBytes { get; init; } = 32 * 1024 * 1024;
+
     /// <summary>Name of the org created on first start.</summary>
     public string BootstrapOrg { get; init; } = "default";
 
