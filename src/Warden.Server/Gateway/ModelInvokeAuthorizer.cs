@@ -56,7 +56,7 @@ public sealed class ModelInvokeAuthorizer(PolicyDecisions decisions, TimeProvide
             new Entity(resource, new Dictionary<string, Value>(StringComparer.Ordinal) { ["provider"] = new StringValue(provider) }),
             .. active.Bundle.Schema.ActionEntities(),
         ]);
-        var context = new RecordValue(new Dictionary<string, Value>(StringComparer.Ordinal) { ["estimatedTokens"] = new LongValue(estimatedTokens) });
+        var context = new RecordValue(new Dictionary<string, Value>(StringComparer.Ordinal) { ["estimatedTokens"] = LongValue.Of(estimatedTokens) });
         var response = Authorizer.IsAuthorized(new AuthorizationRequest(principal, InvokeAction, resource, context), active.Bundle.Policies, entities);
         return new Result(response.Decision == Decision.Allow, $"{active.Version} {active.Bundle.ContentHash}", response.Reasons,
             response.Errors.Select(e => e.PolicyId).ToList());
