@@ -1,0 +1,182 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Warden.IntegrationTests.AuditIngest;
+using Warden.ScriptedModel;
+
+namespace Warden.IntegrationTests.Gateway;
+
+/// <summary>
+/// Upstreams that fail, hang, reset or send garbage; clients that send nonsense or leave mid-stream. The gateway
+/// falls back where it can, answers in the caller's own error format where it cannot, and never goes down.
+/// </summary>
+public sealed class GatewayFaultTests
+{
+    private static HttpClient Http(GatewayFixture f, string key)
+    {
+        var http = new HttpClient { BaseAddress = f.Server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return http;
+    }
+
+    private static StringContent Chat(string model, bool stream = false) =>
+        new($$"""{"model":"{{model}}","stream":{{(stream ? "true" : "false")}},"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json");
+
+    private static StringContent Messages(string model) =>
+        new($$"""{"model":"{{model}}","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json");
+
+    public static TheoryData<string> Faults => new() { "500", "429", "hang", "reset", "garbage" };
+
+    [Theory]
+    [MemberData(nameof(Faults))]
+    public async Task AFailingTarget_FallsBackToTheNext_AndTheCallerSeesOnlyTheAnswer(string fault)
+    {
+        await using var f = await GatewayFixture.StartAsync();
+        await f.RouteAsync("coder", ["vllm:primary"], fallbacks: ["claude:backup"], timeoutMs: 1_000);
+        var key = await f.KeyAsync();
+        f.OpenAI.Enqueue(new ScriptedTurn
+        {
+            Fault = fault switch
+            {
+                "500" => ScriptedFault.Status(500),
+                "429" => ScriptedFault.Status(429, retryAfter: "0"),
+                "hang" => ScriptedFault.Hang,
+                "reset" => ScriptedFault.ResetConnection,
+                _ => ScriptedFault.Garbage,
+            },
+        });
+        f.Anthropic.Enqueue(ScriptedTurn.Reply("from the fallback"));
+        using var http = Http(f, key);
+
+        using var response = await http.PostAsync("v1/chat/completions", Chat("coder"));
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString().ShouldBe("from the fallback");
+        var record = (await f.InvocationsAsync()).Single().Record.GetRawText();
+        record.ShouldContain("\"attempts\":2");
+        record.ShouldContain("\"gen_ai.provider.name\":\"claude\"");
+        var route = await f.Admin.GetModelRouteAsync(GatewayFixture.Org, "coder");
+        route.Health!.Single(h => h.Model == "primary").ConsecutiveFailures.ShouldBe(1);
+        // The gateway is still serving.
+        f.OpenAI.Enqueue(ScriptedTurn.Reply("fine again"));
+        using var again = await http.PostAsync("v1/chat/completions", Chat("coder"));
+        again.StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task RetriesWithBackoff_RecoverFromATransientError_OnTheSameTarget()
+    {
+        await using var f = await GatewayFixture.StartAsync();
+        await f.RouteAsync("coder", ["vllm:primary"], retries: 2);
+        var key = await f.KeyAsync();
+        f.OpenAI.Enqueue(new ScriptedTurn { Fault = ScriptedFault.Status(503) });
+        f.OpenAI.Enqueue(ScriptedTurn.Reply("second time lucky"));
+        using var http = Http(f, key);
+
+        using var response = await http.PostAsync("v1/chat/completions", Chat("coder"));
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        f.OpenAI.RequestCount.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task WhenEveryTargetFails_TheCallerGetsAnErrorInItsOwnFormat_AndATargetCoolsDownAfterRepeatedFailures()
+    {
+        await using var f = await GatewayFixture.StartAsync();
+        await f.RouteAsync("coder", ["dead:nothing-listens"]);
+        await f.RouteAsync("claude", ["dead:nothing-listens"]);
+        var key = await f.KeyAsync();
+        using var http = Http(f, key);
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var openAi = await http.PostAsync("v1/chat/completions", Chat("coder"));
+            openAi.StatusCode.ShouldBe(HttpStatusCode.BadGateway);
+            JsonDocument.Parse(await openAi.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("message").GetString()!.ShouldContain("could not be reached");
+        }
+
+        using var anthropic = await http.PostAsync("v1/messages", Messages("claude"));
+        var body = JsonDocument.Parse(await anthropic.Content.ReadAsStringAsync()).RootElement;
+        body.GetProperty("type").GetString().ShouldBe("error");
+        body.GetProperty("error").GetProperty("type").GetString().ShouldBe("api_error");
+        (await f.Admin.GetModelRouteAsync(GatewayFixture.Org, "coder")).Health!.Single().State.ShouldBe("cooling-down");
+        (await f.InvocationsAsync()).ShouldAllBe(e => e.Outcome == "error");
+    }
+
+    [Fact]
+    public async Task AClientThatLeavesMidStream_CancelsTheUpstreamCall()
+    {
+        await using var f = await GatewayFixture.StartAsync(upstream: new ScriptedModelOptions { InterChunkLatency = TimeSpan.FromMilliseconds(200) });
+        await f.RouteAsync("coder", ["vllm:slow"]);
+        var key = await f.KeyAsync();
+        f.OpenAI.Enqueue(new ScriptedTurn { Text = string.Join(' ', Enumerable.Repeat("word", 200)), ChunkSize = 5 });
+        using var http = Http(f, key);
+
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = Chat("coder", stream: true) })
+        using (var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
+        {
+            response.Content.Headers.ContentType!.MediaType.ShouldBe("text/event-stream");
+            await using var stream = await response.Content.ReadAsStreamAsync();
+            var buffer = new byte[256];
+            (await stream.ReadAsync(buffer)).ShouldBeGreaterThan(0);
+            await Eventually.HoldsAsync(() => f.OpenAI.ActiveStreams == 1, "the upstream stream is open");
+        }
+
+        await Eventually.HoldsAsync(() => f.OpenAI.ActiveStreams == 0, "the upstream stream was cancelled", seconds: 10);
+        var call = (await f.Admin.ListModelCallsAsync(GatewayFixture.Org)).Single();
+        call.Outcome.ShouldBe("cancelled");
+    }
+
+    [Fact]
+    public async Task BadRequests_AreRefusedInTheCallersFormat()
+    {
+        await using var f = await GatewayFixture.StartAsync();
+        await f.RouteAsync("coder", ["vllm:m"]);
+        var key = await f.KeyAsync();
+        using var http = Http(f, key);
+
+        async Task<(HttpStatusCode Status, JsonElement Body)> Send(string path, HttpContent content, string? withKey = null)
+        {
+            // Expect: 100-continue lets the gateway refuse an oversize body before the client sends it.
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
+            request.Headers.ExpectContinue = true;
+            using var anonymous = new HttpClient { BaseAddress = f.Server.BaseAddress };
+            if (withKey is { Length: > 0 })
+            {
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", withKey);
+            }
+
+            using var response = await (withKey is null ? http : anonymous).SendAsync(request);
+            return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone());
+        }
+
+        var malformed = await Send("v1/chat/completions", new StringContent("{\"model\": ", Encoding.UTF8, "application/json"));
+        malformed.Status.ShouldBe(HttpStatusCode.BadRequest);
+        malformed.Body.GetProperty("error").GetProperty("type").GetString().ShouldBe("invalid_request_error");
+
+        var noModel = await Send("v1/messages", new StringContent("{\"max_tokens\":5,\"messages\":[]}", Encoding.UTF8, "application/json"));
+        noModel.Status.ShouldBe(HttpStatusCode.BadRequest);
+        noModel.Body.GetProperty("error").GetProperty("type").GetString().ShouldBe("invalid_request_error");
+
+        var unknown = await Send("v1/chat/completions", Chat("no-such-model"));
+        unknown.Status.ShouldBe(HttpStatusCode.NotFound);
+        unknown.Body.GetProperty("error").GetProperty("code").GetString().ShouldBe("model_not_found");
+
+        var noKey = await Send("v1/messages", Messages("coder"), withKey: string.Empty);
+        noKey.Status.ShouldBe(HttpStatusCode.Unauthorized);
+        noKey.Body.GetProperty("error").GetProperty("type").GetString().ShouldBe("authentication_error");
+
+        var forged = await Send("v1/chat/completions", Chat("coder"), withKey: "wvk_" + new string('A', 43));
+        forged.Status.ShouldBe(HttpStatusCode.Unauthorized);
+
+        // A Warden API token is not a gateway key.
+        var apiToken = await Send("v1/chat/completions", Chat("coder"), withKey: f.Server.AdminToken);
+        apiToken.Status.ShouldBe(HttpStatusCode.Unauthorized);
+
+        var huge = new string('x', 33 * 1024 * 1024);
+        var tooLarge = await Send("v1/chat/completions", new StringContent($$"""{"model":"coder","messages":[{"role":"user","content":"{{huge}}"}]}""", Encoding.UTF8, "application/json"));
+        tooLarge.Status.ShouldBe(HttpStatusCode.RequestEntityTooLarge);
+        f.OpenAI.RequestCount.ShouldBe(0);
+    }
+}
