@@ -249,6 +249,27 @@ public sealed class WireFormatTests
     }
 
     [Fact]
+    public async Task Azure_StreamsChatAndServesEmbeddings()
+    {
+        await using var server = await ScriptedModelServer.StartAsync(new ScriptedModelOptions());
+        server.Enqueue(ScriptedTurn.Reply("azure stream"));
+        using var http = Http.Client(server);
+
+        var (_, stream) = await Http.SendAsync(http, Http.Post("/openai/deployments/chat-dep/chat/completions?api-version=2024-10-21",
+            """{"stream":true,"messages":[{"role":"user","content":"Hi"}]}""", ("api-key", "k")));
+        var (_, embeddings) = await Http.SendAsync(http, Http.Post("/openai/deployments/embed-dep/embeddings?api-version=2024-10-21",
+            """{"input":"text","dimensions":16}""", ("api-key", "k")));
+
+        var events = SseEvent.ParseAll(stream);
+        events[^1].Data.ShouldBe("[DONE]");
+        events[0].Json.GetProperty("model").GetString().ShouldBe("chat-dep");
+        using var json = JsonDocument.Parse(embeddings);
+        json.RootElement.GetProperty("model").GetString().ShouldBe("embed-dep");
+        json.RootElement.GetProperty("data")[0].GetProperty("embedding").GetArrayLength().ShouldBe(16);
+        server.Requests.Select(r => r.Format).ShouldBe([WireFormat.AzureOpenAIChatCompletions, WireFormat.AzureOpenAIEmbeddings]);
+    }
+
+    [Fact]
     public async Task Models_ListsTheConfiguredIdsInEitherProvidersShape()
     {
         await using var server = await ScriptedModelServer.StartAsync(new ScriptedModelOptions { Models = ["gpt-4o", "claude-haiku-4-5"] });
