@@ -6,7 +6,9 @@ namespace Warden.ScriptedModel.Tests;
 /// <summary>Raw HTTP helpers for wire-level tests.</summary>
 internal static class Http
 {
-    public static HttpClient Client(ScriptedModelServer server) => new() { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+    // No draining of abandoned responses, so a disposed response closes its connection at once (as a gateway's would).
+    public static HttpClient Client(ScriptedModelServer server) =>
+        new(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
 
     public static HttpRequestMessage Post(string path, string json, params (string Name, string Value)[] headers)
     {

@@ -429,7 +429,7 @@ internal sealed class ScriptedModelEndpoints(ScriptedModelOptions options, Scrip
         response.ContentLength = body.WrittenCount;
         await response.Body.WriteAsync(body.WrittenMemory[..(body.WrittenCount / 2)], context.RequestAborted).ConfigureAwait(false);
         await response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
-        context.Abort();
+        await ConnectionCut.CutAsync(context).ConfigureAwait(false);
     }
 
     private static async Task WriteGarbageAsync(HttpContext context, WireFormat format, bool stream)

@@ -1,6 +1,7 @@
 using System.IO.Pipelines;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Warden.ScriptedModel.Hosting;
 using Warden.ScriptedModel.Wire;
 
 namespace Warden.ScriptedModel.Streaming;
@@ -44,8 +45,7 @@ internal abstract class EventSink
     {
         if (_cutAfter is { } cut && Count >= cut)
         {
-            _context.Abort();
-            return ValueTask.FromResult(false);
+            return CutAsync();
         }
 
         if (Count > 0 && _interChunk > TimeSpan.Zero)
@@ -72,6 +72,12 @@ internal abstract class EventSink
 
     /// <summary>Writes the event framing after the JSON.</summary>
     protected abstract void Finish();
+
+    private async ValueTask<bool> CutAsync()
+    {
+        await ConnectionCut.CutAsync(_context).ConfigureAwait(false);
+        return false;
+    }
 
     private async ValueTask<bool> DelayThenStartAsync(byte[]? eventName)
     {
