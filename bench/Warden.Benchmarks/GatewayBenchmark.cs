@@ -34,6 +34,8 @@ public static class GatewayBenchmark
         var warmup = IntArg(args, "--warmup", 3);
         var longMinutes = IntArg(args, "--long", 0);
         var pgAdmin = StringArg(args, "--postgres");
+        // --server-env NAME=VALUE (repeatable): runtime settings for the gateway's process only, for experiments (e.g. DOTNET_GCgen0size).
+        var serverEnv = args.Select((a, i) => (a, i)).Where(x => x.a == "--server-env" && x.i + 1 < args.Length).Select(x => args[x.i + 1]).ToList();
         var engine = pgAdmin is null ? "sqlite" : "postgres";
 
         var dir = Path.Combine(Path.GetTempPath(), "warden-gwbench-" + Guid.NewGuid().ToString("N")[..8]);
@@ -60,17 +62,25 @@ public static class GatewayBenchmark
                 RequiredApiKey = UpstreamKey,
                 DefaultTurn = new ScriptedTurn { Text = Reply, InputTokens = 24, OutputTokens = 30 },
             });
-            await using var server = await GatewayServerProcess.StartAsync(dir, database);
+            await using var server = await GatewayServerProcess.StartAsync(dir, database, upstream.BaseAddress, UpstreamKey, serverEnv);
+            await using var forwarder = await GatewayServerProcess.StartAsync(null, null, upstream.BaseAddress, UpstreamKey);
             var secret = await ConfigureAsync(server, upstream);
             using var direct = Client(UpstreamKey);
+            using var bare = Client("unused");
             using var gateway = Client(secret);
-            var directUrl = new Uri(upstream.OpenAIEndpoint, "chat/completions");
-            var gatewayUrl = new Uri(server.BaseAddress, "v1/chat/completions");
-            var bench = new Bench(server, direct, gateway, directUrl, gatewayUrl);
+            var bench = new Bench(server, forwarder,
+                (direct, new Uri(upstream.OpenAIEndpoint, "chat/completions")),
+                (bare, new Uri(forwarder.BaseAddress, "v1/chat/completions")),
+                (gateway, new Uri(server.BaseAddress, "v1/chat/completions")));
 
             Console.WriteLine($"# Model gateway benchmark: {engine}, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, load average {LoadAverage()}");
             var gc = (await server.AskAsync("mem"))["server"] == 1 ? "server GC" : "workstation concurrent GC, as `warden`";
-            Console.WriteLine($"# gateway: Warden server in pid {server.ProcessId} ({gc}); upstream (scripted model) and load generator in pid {Environment.ProcessId}; loopback");
+            if (serverEnv.Count > 0)
+            {
+                Console.WriteLine($"# gateway process environment: {string.Join(' ', serverEnv)}");
+            }
+
+            Console.WriteLine($"# gateway: Warden server in pid {server.ProcessId} ({gc}); bare forwarder (the floor) in pid {forwarder.ProcessId}, same settings; upstream (scripted model) and load generator in pid {Environment.ProcessId}; loopback");
             Console.WriteLine();
             var failed = longMinutes > 0
                 ? await bench.SoakAsync(TimeSpan.FromMinutes(longMinutes))
@@ -149,20 +159,24 @@ public static class GatewayBenchmark
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
-    private sealed class Bench(GatewayServerProcess server, HttpClient direct, HttpClient gateway, Uri directUrl, Uri gatewayUrl)
+    private sealed class Bench(GatewayServerProcess server, GatewayServerProcess forwarder, (HttpClient Http, Uri Url) direct, (HttpClient Http, Uri Url) bare, (HttpClient Http, Uri Url) gateway)
     {
         private long _gatewaySent;
 
-        private GatewayLoad Direct(bool stream) => new("direct", direct, directUrl, Body(UpstreamModel, stream), stream);
-
-        private GatewayLoad Gateway(bool stream) => new("gateway", gateway, gatewayUrl, Body(Route, stream), stream);
+        /// <summary>Direct, bare forwarder, gateway: in that order everywhere.</summary>
+        private GatewayLoad[] Sides(bool stream) =>
+        [
+            new("direct", direct.Http, direct.Url, Body(UpstreamModel, stream), stream),
+            new("bare forwarder", bare.Http, bare.Url, Body(UpstreamModel, stream), stream),
+            new("gateway", gateway.Http, gateway.Url, Body(Route, stream), stream),
+        ];
 
         public async Task<bool> MatrixAsync(TimeSpan warmup, TimeSpan measure)
         {
             var failed = false;
             var idle = await server.AskAsync("mem");
 
-            // Every path once (both formats of answer, both concurrencies) so that the first scenario does not pay for the JIT.
+            // Every path once (both kinds of answer, both concurrencies) so that the first scenario does not pay for the JIT.
             foreach (var stream in new[] { false, true })
             {
                 foreach (var c in new[] { 1, 32 })
@@ -174,6 +188,7 @@ public static class GatewayBenchmark
             Console.WriteLine("| scenario | side | requests | req/s | mean ms | p50 ms | p90 ms | p99 ms | TTFT p50 ms | TTFT p99 ms |");
             Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
             var added = new List<string>();
+            var cost = new List<string>();
             MemoryPeak? peak = null;
             foreach (var stream in new[] { false, true })
             {
@@ -181,23 +196,27 @@ public static class GatewayBenchmark
                 {
                     var name = $"{(stream ? "streaming" : "non-streaming")}, c={c}";
                     failed |= await WarmAsync(stream, c, warmup);
-                    var d = Direct(stream);
-                    var g = Gateway(stream);
+                    var sides = Sides(stream);
+                    var (d, f, g) = (sides[0], sides[1], sides[2]);
                     using var sampling = new CancellationTokenSource();
                     var sampler = c > 1 ? SampleMemoryAsync(sampling.Token) : Task.FromResult<MemoryPeak?>(null);
                     var block = c == 1 ? 100 : 32 * 32;
+                    var before = await server.AskAsync("mem");
+                    var fBefore = await forwarder.AskAsync("mem");
                     var sw = Stopwatch.StartNew();
-                    for (var k = 0; sw.Elapsed < measure || k % 4 != 0; k++)
+                    for (var k = 0; sw.Elapsed < measure || k % 6 != 0; k++)
                     {
-                        // ABBA order: each side goes first as often as second.
-                        await (k % 4 is 0 or 3 ? d : g).RunBlockAsync(c, block, record: true);
+                        // Mirrored order (direct, forwarder, gateway, gateway, forwarder, direct): each side runs early and late alike.
+                        await sides[k % 6 is var i && i < 3 ? i : 5 - i].RunBlockAsync(c, block, record: true);
                     }
 
                     await sampling.CancelAsync();
                     var p = await sampler;
+                    var end = await server.AskAsync("mem");
+                    var fEnd = await forwarder.AskAsync("mem");
                     peak = p is null ? peak : MemoryPeak.Max(peak, p);
                     _gatewaySent += g.Requests;
-                    foreach (var side in new[] { d, g })
+                    foreach (var side in sides)
                     {
                         side.Seal();
                         Console.WriteLine($"| {name} | {side.Name} | {side.Latencies.Count:N0} | {side.Rate:N0} | {Ms(GatewayLoad.Mean(side.Latencies))} | {P(side.Latencies, 0.50)} | {P(side.Latencies, 0.90)} | {P(side.Latencies, 0.99)} | {(stream ? P(side.FirstData, 0.50) : "")} | {(stream ? P(side.FirstData, 0.99) : "")} |");
@@ -206,23 +225,37 @@ public static class GatewayBenchmark
 
                     added.Add($"| {name} | {Added(d.Latencies, g.Latencies, 0.50)} | {Added(d.Latencies, g.Latencies, 0.90)} | {Added(d.Latencies, g.Latencies, 0.99)} | "
                         + (stream ? $"{Added(d.FirstData, g.FirstData, 0.50)} | {Added(d.FirstData, g.FirstData, 0.99)} |" : " | |")
-                        + $" {g.Rate / d.Rate:0.00} |");
+                        + $" {Added(d.Latencies, f.Latencies, 0.50)} / {Added(d.Latencies, f.Latencies, 0.99)} | {Added(f.Latencies, g.Latencies, 0.50)} / {Added(f.Latencies, g.Latencies, 0.99)} | {g.Rate / d.Rate:0.00} |");
+                    cost.Add($"| {name} | {PerCall(before, end, "cpu", g.Requests, 1):N0} | {PerCall(fBefore, fEnd, "cpu", f.Requests, 1):N0} | "
+                        + $"{PerCall(before, end, "churn", g.Requests, 1024):N1} | {PerCall(fBefore, fEnd, "churn", f.Requests, 1024):N1} | {end["gen0"] - before["gen0"]} / {end["gen1"] - before["gen1"]} / {end["gen2"] - before["gen2"]} |");
                 }
             }
 
             Console.WriteLine();
-            Console.WriteLine("Added by the gateway (gateway − direct, same percentile; goal p50 ≤ 0.100 ms, p99 ≤ 0.500 ms, TTFT ≤ 0.500 ms):");
+            Console.WriteLine("Added by the gateway (gateway − direct at the same percentile; goal p50 ≤ 0.100 ms, p99 ≤ 0.500 ms, TTFT ≤ 0.500 ms), and how it splits:");
+            Console.WriteLine("the extra hop itself (bare forwarder − direct) and Warden's own work (gateway − bare forwarder).");
             Console.WriteLine();
-            Console.WriteLine("| scenario | added p50 ms | added p90 ms | added p99 ms | TTFT added p50 ms | TTFT added p99 ms | throughput gateway/direct |");
-            Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+            Console.WriteLine("| scenario | added p50 ms | added p90 ms | added p99 ms | TTFT added p50 ms | TTFT added p99 ms | bare hop p50 / p99 ms | gateway over bare hop p50 / p99 ms | throughput gateway/direct |");
+            Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var line in added)
             {
                 Console.WriteLine(line);
             }
 
             Console.WriteLine();
+            Console.WriteLine("Cost per call in the gateway's process and in the bare forwarder's (process CPU time including background work ÷ calls in the measured blocks):");
+            Console.WriteLine();
+            Console.WriteLine("| scenario | gateway CPU µs/call | forwarder CPU µs/call | gateway allocated KB/call | forwarder allocated KB/call | gateway GCs gen0 / gen1 / gen2 |");
+            Console.WriteLine("|---|---:|---:|---:|---:|---|");
+            foreach (var line in cost)
+            {
+                Console.WriteLine(line);
+            }
+
+            Console.WriteLine();
             var after = await server.AskAsync("mem");
-            Console.WriteLine("Server process memory (goal < 150 MB at load):");
+            var fAfter = await forwarder.AskAsync("mem");
+            Console.WriteLine("Gateway process memory (goal < 150 MB at load):");
             Console.WriteLine();
             Console.WriteLine("| when | GC heap in use MB | GC committed MB | working set MB |");
             Console.WriteLine("|---|---:|---:|---:|");
@@ -234,6 +267,9 @@ public static class GatewayBenchmark
 
             Console.WriteLine($"| after the runs | {Mb(after["allocated"])} | {Mb(after["committed"])} | {Mb(after["ws"])} |");
             Console.WriteLine($"| peak working set of the process (VmHWM) | | | {Mb(after["peak"])} |");
+            Console.WriteLine($"| for scale: the bare forwarder's process after the runs | {Mb(fAfter["allocated"])} | {Mb(fAfter["committed"])} | {Mb(fAfter["ws"])} (peak {Mb(fAfter["peak"])}) |");
+            Console.WriteLine();
+            Console.WriteLine($"After the runs the gateway's working set is {Mb(after["anon"])} MB private (RssAnon) and {Mb(after["file"])} MB mapped files (RssFile: the runtime's and the app's binaries, shared with other .NET processes).");
             Console.WriteLine();
             failed |= await CheckRecordsAsync();
             return failed;
@@ -242,7 +278,7 @@ public static class GatewayBenchmark
         public async Task<bool> SoakAsync(TimeSpan duration)
         {
             var failed = await WarmAsync(stream: false, 32, TimeSpan.FromSeconds(5));
-            var g = Gateway(stream: false);
+            var g = Sides(stream: false)[2];
             long completed = 0;
             long latencyTicks = 0;
             using var stop = new CancellationTokenSource(duration);
@@ -253,7 +289,7 @@ public static class GatewayBenchmark
             });
             Console.WriteLine($"Soak: non-streaming, c=32, through the gateway for {duration.TotalMinutes:0} min; memory after a forced full GC every 10 s (goal: no growth).");
             Console.WriteLine();
-            Console.WriteLine("| t s | requests | req/s | mean ms | live heap MB | committed MB | working set MB | records not yet written | gen2 GCs |");
+            Console.WriteLine("| t s | requests | req/s | mean ms | live heap MB | GC committed MB | working set MB | records queued, not yet written | gen2 GCs |");
             Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             var samples = new List<(double T, long Heap, long Ws)>();
             var sw = Stopwatch.StartNew();
@@ -267,11 +303,10 @@ public static class GatewayBenchmark
                 var count = Interlocked.Read(ref completed);
                 var ticks = Interlocked.Read(ref latencyTicks);
                 var mem = await server.AskAsync("mem gc");
-                var stats = await server.AskAsync("stats");
-                var sent = _gatewaySent + g.Requests;
+                var pending = await server.AskAsync("pending");
                 var interval = count - lastCount;
                 var mean = interval == 0 ? double.NaN : (ticks - lastTicks) * 1000.0 / Stopwatch.Frequency / interval;
-                Console.WriteLine($"| {t:0} | {count:N0} | {interval / (t - lastT):N0} | {Ms(mean)} | {Mb(mem["allocated"])} | {Mb(mem["committed"])} | {Mb(mem["ws"])} | {sent - stats["usage"]:N0} | {mem["gen2"]} |");
+                Console.WriteLine($"| {t:0} | {count:N0} | {interval / (t - lastT):N0} | {Ms(mean)} | {Mb(mem["allocated"])} | {Mb(mem["committed"])} | {Mb(mem["ws"])} | {pending["count"]:N0} | {mem["gen2"]} |");
                 samples.Add((t, mem["allocated"], mem["ws"]));
                 (lastCount, lastTicks, lastT) = (count, ticks, t);
             }
@@ -295,18 +330,25 @@ public static class GatewayBenchmark
 
         private async Task<bool> WarmAsync(bool stream, int c, TimeSpan warmup)
         {
-            var d = Direct(stream);
-            var g = Gateway(stream);
+            var sides = Sides(stream);
             var sw = Stopwatch.StartNew();
             var block = c == 1 ? 50 : 32 * 8;
             while (sw.Elapsed < warmup)
             {
-                await d.RunBlockAsync(c, block, record: false);
-                await g.RunBlockAsync(c, block, record: false);
+                foreach (var side in sides)
+                {
+                    await side.RunBlockAsync(c, block, record: false);
+                }
             }
 
-            _gatewaySent += g.Requests;
-            return Report("warm-up", d) | Report("warm-up", g);
+            _gatewaySent += sides[2].Requests;
+            var failed = false;
+            foreach (var side in sides)
+            {
+                failed |= Report("warm-up", side);
+            }
+
+            return failed;
         }
 
         /// <summary>Every gateway call has its usage row and its audit event once the recorder has drained; the ledger still verifies.</summary>
@@ -368,6 +410,9 @@ public static class GatewayBenchmark
         public static MemoryPeak Max(MemoryPeak? a, MemoryPeak b) =>
             a is null ? b : new MemoryPeak(Math.Max(a.Heap, b.Heap), Math.Max(a.Committed, b.Committed), Math.Max(a.WorkingSet, b.WorkingSet));
     }
+
+    private static double PerCall(Dictionary<string, long> before, Dictionary<string, long> after, string field, long calls, double unit) =>
+        (after[field] - before[field]) / unit / calls;
 
     private static string P(IReadOnlyList<long> sorted, double p) => Ms(GatewayLoad.Percentile(sorted, p));
 

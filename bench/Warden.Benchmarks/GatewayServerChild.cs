@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Reflection;
 using System.Runtime;
 using System.Security.Cryptography;
 using Dapper;
@@ -12,7 +13,7 @@ using Warden.Server.Hosting;
 namespace Warden.Benchmarks;
 
 /// <summary>
-/// The Warden server of the gateway benchmark, run in a child process (<c>Warden.Benchmarks gateway-server</c>) so
+/// The Warden server of the gateway benchmark (or its bare forwarder), run in a child process (<c>Warden.Benchmarks gateway-server</c>) so
 /// that its memory is its own and its garbage collector is not the load generator's. It starts the normal server
 /// (migrations, bootstrap, audit ledger, usage recorder) through <see cref="WardenServerHost"/>, the same path
 /// <c>warden server</c> takes, and then answers the parent's commands on standard input, one line each, with lines
@@ -23,9 +24,21 @@ public static class GatewayServerChild
     /// <summary>The prefix of every protocol line on standard output.</summary>
     public const string Prefix = "@bench ";
 
-    /// <summary>Runs the server until standard input closes or says <c>quit</c>.</summary>
+    /// <summary>
+    /// Runs the server (or, with <c>--forwarder-only</c>, only a <see cref="BareForwarder"/>) until standard input
+    /// closes or says <c>quit</c>.
+    /// </summary>
     public static async Task<int> ServeAsync(string[] args)
     {
+        var upstream = new Uri(Arg(args, "--upstream") ?? throw new ArgumentException("--upstream URL is required"));
+        var upstreamKey = Arg(args, "--upstream-key") ?? string.Empty;
+        if (args.Contains("--forwarder-only"))
+        {
+            await using var forwarder = await BareForwarder.StartAsync(upstream, upstreamKey);
+            Reply($"ready {forwarder.BaseAddress} -");
+            return await CommandsAsync(null, null);
+        }
+
         var data = Arg(args, "--data") ?? throw new ArgumentException("--data DIR is required");
         var database = Arg(args, "--database");
         var options = new WardenServerOptions
@@ -37,11 +50,12 @@ public static class GatewayServerChild
         };
         await using var host = await WardenServerHost.CreateAsync(options, logging: l => l.SetMinimumLevel(LogLevel.Warning));
         await host.StartAsync();
-        var services = host.App.Services;
-        var recorder = services.GetRequiredService<UsageRecorder>();
-        var connections = services.GetRequiredService<ConnectionFactory>();
         Reply($"ready {host.BaseAddress} {host.AdminToken}");
+        return await CommandsAsync(host.App.Services.GetRequiredService<UsageRecorder>(), host.App.Services.GetRequiredService<ConnectionFactory>());
+    }
 
+    private static async Task<int> CommandsAsync(UsageRecorder? recorder, ConnectionFactory? connections)
+    {
         while (await Console.In.ReadLineAsync() is { } line)
         {
             switch (line.Trim())
@@ -56,8 +70,11 @@ public static class GatewayServerChild
                     GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
                     Reply(Memory());
                     break;
+                case "stats" or "pending" or "flush" when recorder is null || connections is null:
+                    Reply("error not a Warden server");
+                    break;
                 case "stats":
-                    await using (var c = await connections.OpenAsync())
+                    await using (var c = await connections!.OpenAsync())
                     {
                         var usage = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM model_usage");
                         var audit = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM audit_events WHERE action = 'model.invoke'");
@@ -65,9 +82,15 @@ public static class GatewayServerChild
                     }
 
                     break;
+                case "pending":
+                    // The recorder's queue length: the records of answered calls not yet written. Read by reflection
+                    // because the count is private; a COUNT(*) over a growing table would load the server itself.
+                    var field = typeof(UsageRecorder).GetField("_pending", BindingFlags.NonPublic | BindingFlags.Instance);
+                    Reply(string.Create(CultureInfo.InvariantCulture, $"pending count={(field?.GetValue(recorder) is long n ? n : -1)}"));
+                    break;
                 case "flush":
                     var sw = Stopwatch.StartNew();
-                    await recorder.FlushAsync(CancellationToken.None);
+                    await recorder!.FlushAsync(CancellationToken.None);
                     Reply(string.Create(CultureInfo.InvariantCulture, $"flushed ms={sw.Elapsed.TotalMilliseconds:0}"));
                     break;
                 case "quit":
@@ -86,7 +109,22 @@ public static class GatewayServerChild
         var info = GC.GetGCMemoryInfo();
         using var self = Process.GetCurrentProcess();
         return string.Create(CultureInfo.InvariantCulture,
-            $"mem heap={info.HeapSizeBytes} allocated={GC.GetTotalMemory(false)} committed={info.TotalCommittedBytes} ws={Environment.WorkingSet} peak={self.PeakWorkingSet64} gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)} server={(GCSettings.IsServerGC ? 1 : 0)}");
+            $"mem heap={info.HeapSizeBytes} allocated={GC.GetTotalMemory(false)} churn={GC.GetTotalAllocatedBytes(false)} cpu={(long)self.TotalProcessorTime.TotalMicroseconds} committed={info.TotalCommittedBytes} ws={Environment.WorkingSet} peak={self.PeakWorkingSet64} {Status("RssAnon", "anon")} {Status("RssFile", "file")} gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)} server={(GCSettings.IsServerGC ? 1 : 0)}");
+    }
+
+    /// <summary>A field of /proc/self/status in bytes (private and file-backed resident memory), as name=value.</summary>
+    private static string Status(string field, string name)
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(field + ":", StringComparison.Ordinal));
+            var kb = line is null ? -1 : long.Parse(line[(field.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+            return string.Create(CultureInfo.InvariantCulture, $"{name}={(kb < 0 ? -1 : kb * 1024)}");
+        }
+        catch (IOException)
+        {
+            return name + "=-1";
+        }
     }
 
     private static void Reply(string text)

@@ -32,14 +32,17 @@ public sealed class GatewayServerProcess : IAsyncDisposable
     /// <summary>The server's base address.</summary>
     public Uri BaseAddress { get; private set; } = null!;
 
-    /// <summary>The first-start admin token.</summary>
+    /// <summary>The first-start admin token ("-" for a forwarder).</summary>
     public string AdminToken { get; private set; } = null!;
 
     /// <summary>The child's process id.</summary>
     public int ProcessId => _process.Id;
 
-    /// <summary>Starts the server over SQLite in <paramref name="dataDirectory"/>, or over <paramref name="postgres"/> when given.</summary>
-    public static async Task<GatewayServerProcess> StartAsync(string dataDirectory, string? postgres)
+    /// <summary>
+    /// Starts the server over SQLite in <paramref name="dataDirectory"/>, or over <paramref name="postgres"/> when given; with no
+    /// data directory, a <see cref="BareForwarder"/> to <paramref name="upstream"/> instead.
+    /// </summary>
+    public static async Task<GatewayServerProcess> StartAsync(string? dataDirectory, string? postgres, Uri upstream, string upstreamKey, IReadOnlyList<string>? environment = null)
     {
         var self = Environment.ProcessPath ?? throw new InvalidOperationException("The benchmark's own path is unknown.");
         var start = new ProcessStartInfo(self)
@@ -54,9 +57,15 @@ public sealed class GatewayServerProcess : IAsyncDisposable
             start.ArgumentList.Add(typeof(GatewayServerProcess).Assembly.Location);
         }
 
-        foreach (var a in new[] { "gateway-server", "--data", dataDirectory })
+        foreach (var a in new[] { "gateway-server", "--upstream", upstream.ToString(), "--upstream-key", upstreamKey })
         {
             start.ArgumentList.Add(a);
+        }
+
+        start.ArgumentList.Add(dataDirectory is null ? "--forwarder-only" : "--data");
+        if (dataDirectory is not null)
+        {
+            start.ArgumentList.Add(dataDirectory);
         }
 
         if (postgres is not null)
@@ -68,6 +77,12 @@ public sealed class GatewayServerProcess : IAsyncDisposable
         // The benchmark itself runs with server GC; the server runs as `warden` does (see Warden.Cli.csproj).
         start.Environment["DOTNET_gcServer"] = "0";
         start.Environment["DOTNET_gcConcurrent"] = "1";
+        foreach (var setting in environment ?? [])
+        {
+            var eq = setting.IndexOf('=', StringComparison.Ordinal);
+            start.Environment[setting[..eq]] = setting[(eq + 1)..];
+        }
+
         var process = Process.Start(start) ?? throw new InvalidOperationException("The server process did not start.");
         var handle = new GatewayServerProcess(process);
         var ready = await handle.ReadReplyAsync(TimeSpan.FromMinutes(2)).ConfigureAwait(false);
