@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -604,17 +605,38 @@ public sealed partial class ModelGateway : IDisposable
     private static async Task<byte[]> ReadLimitedAsync(HttpResponseMessage response, int limit, CancellationToken ct)
     {
         await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+        if (response.Content.Headers.ContentLength is { } length)
         {
-            if (buffer.Length + read > limit)
+            // The usual answer says how long it is: read it straight into an array of that size. The content stream
+            // ends at Content-Length and throws IOException when the body is cut short, as the loop below would.
+            if (length > limit)
             {
                 throw new IOException("The upstream answer is too large.");
             }
 
-            buffer.Write(chunk, 0, read);
+            var exact = new byte[length];
+            await stream.ReadExactlyAsync(exact, ct).ConfigureAwait(false);
+            return exact;
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            int read;
+            while ((read = await stream.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+            {
+                if (buffer.Length + read > limit)
+                {
+                    throw new IOException("The upstream answer is too large.");
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
         }
 
         return buffer.ToArray();
@@ -622,6 +644,12 @@ public sealed partial class ModelGateway : IDisposable
 
     private IEnumerable<RouteTarget> Plan(ModelRoute route, string orgId)
     {
+        if (route.Targets.Count == 1 && route.Fallbacks.Count == 0)
+        {
+            // One target and nothing to fall back to: tried whether healthy or cooling down, as below, without the lists.
+            return route.Targets;
+        }
+
         // Healthy targets by weighted draw, then the rest of the targets, then fallbacks in order; targets that are
         // cooling down come last in each group rather than not at all, so a route never refuses for want of trying.
         var healthy = route.Targets.Where(t => _health.IsHealthy(orgId, t.Provider, t.Model)).ToList();
