@@ -393,11 +393,18 @@ public sealed partial class ModelGateway : IDisposable
         VirtualKeyIdentity key, GatewayCatalog.Snapshot snapshot, CancellationToken ct)
     {
         byte[] bytes;
-        JsonObject parsed;
+        JsonObject? parsed = null;
+        TokenUsage? usage = null;
         try
         {
             bytes = await ReadLimitedAsync(response, MaxUpstreamBody, ct).ConfigureAwait(false);
-            parsed = JsonNode.Parse(bytes) as JsonObject ?? throw new JsonException("not an object");
+
+            // An answer passed through as it is needs only its usage, read without building a JSON tree; anything
+            // the quick read does not vouch for (including bodies that are not JSON) takes the full parse as before.
+            if (upstreamFormat != call.Format || !UsageReader.TryFromResponse(upstreamFormat, bytes, out usage))
+            {
+                parsed = JsonNode.Parse(bytes) as JsonObject ?? throw new JsonException("not an object");
+            }
         }
         catch (OperationCanceledException) when (!ctx.RequestAborted.IsCancellationRequested)
         {
@@ -408,10 +415,14 @@ public sealed partial class ModelGateway : IDisposable
             return new Failure(ModelErrorKind.UpstreamError, $"{target.Provider}:{target.Model} sent an unreadable answer", 502, null) { Retryable = true };
         }
 
-        var usage = UsageReader.FromResponse(upstreamFormat, parsed);
+        if (parsed is not null)
+        {
+            usage = UsageReader.FromResponse(upstreamFormat, parsed);
+        }
+
         var output = upstreamFormat == call.Format
             ? bytes
-            : JsonSerializer.SerializeToUtf8Bytes(WireTranslator.TranslateResponse(upstreamFormat, call.Format, parsed, call.Route!));
+            : JsonSerializer.SerializeToUtf8Bytes(WireTranslator.TranslateResponse(upstreamFormat, call.Format, parsed!, call.Route!));
         _health.Success(key.OrgId, target.Provider, target.Model);
         call.Status = 200;
         call.Outcome = "success";
