@@ -33,6 +33,7 @@ public static class GatewayBenchmark
         var seconds = IntArg(args, "--seconds", 10);
         var warmup = IntArg(args, "--warmup", 3);
         var longMinutes = IntArg(args, "--long", 0);
+        var longConcurrency = IntArg(args, "--concurrency", 32);
         var pgAdmin = StringArg(args, "--postgres");
         // --server-env NAME=VALUE (repeatable): runtime settings for the gateway's process only, for experiments (e.g. DOTNET_GCgen0size).
         var serverEnv = args.Select((a, i) => (a, i)).Where(x => x.a == "--server-env" && x.i + 1 < args.Length).Select(x => args[x.i + 1]).ToList();
@@ -74,7 +75,8 @@ public static class GatewayBenchmark
                 (gateway, new Uri(server.BaseAddress, "v1/chat/completions")));
 
             Console.WriteLine($"# Model gateway benchmark: {engine}, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, load average {LoadAverage()}");
-            var gc = (await server.AskAsync("mem"))["server"] == 1 ? "server GC" : "workstation concurrent GC, as `warden`";
+            var started = await server.AskAsync("mem");
+            var gc = (started["server"] == 1 ? "server GC" : "workstation concurrent GC, as `warden`") + $", thread pool minimum {started["minthreads"]}";
             if (serverEnv.Count > 0)
             {
                 Console.WriteLine($"# gateway process environment: {string.Join(' ', serverEnv)}");
@@ -83,7 +85,7 @@ public static class GatewayBenchmark
             Console.WriteLine($"# gateway: Warden server in pid {server.ProcessId} ({gc}); bare forwarder (the floor) in pid {forwarder.ProcessId}, same settings; upstream (scripted model) and load generator in pid {Environment.ProcessId}; loopback");
             Console.WriteLine();
             var failed = longMinutes > 0
-                ? await bench.SoakAsync(TimeSpan.FromMinutes(longMinutes))
+                ? await bench.SoakAsync(TimeSpan.FromMinutes(longMinutes), longConcurrency)
                 : await bench.MatrixAsync(TimeSpan.FromSeconds(warmup), TimeSpan.FromSeconds(seconds));
             Console.WriteLine();
             Console.WriteLine($"# load average at the end: {LoadAverage()}");
@@ -227,7 +229,7 @@ public static class GatewayBenchmark
                         + (stream ? $"{Added(d.FirstData, g.FirstData, 0.50)} | {Added(d.FirstData, g.FirstData, 0.99)} |" : " | |")
                         + $" {Added(d.Latencies, f.Latencies, 0.50)} / {Added(d.Latencies, f.Latencies, 0.99)} | {Added(f.Latencies, g.Latencies, 0.50)} / {Added(f.Latencies, g.Latencies, 0.99)} | {g.Rate / d.Rate:0.00} |");
                     cost.Add($"| {name} | {PerCall(before, end, "cpu", g.Requests, 1):N0} | {PerCall(fBefore, fEnd, "cpu", f.Requests, 1):N0} | "
-                        + $"{PerCall(before, end, "churn", g.Requests, 1024):N1} | {PerCall(fBefore, fEnd, "churn", f.Requests, 1024):N1} | {end["gen0"] - before["gen0"]} / {end["gen1"] - before["gen1"]} / {end["gen2"] - before["gen2"]} |");
+                        + $"{PerCall(before, end, "churn", g.Requests, 1024):N1} | {PerCall(fBefore, fEnd, "churn", f.Requests, 1024):N1} | {end["gen0"] - before["gen0"]} / {end["gen1"] - before["gen1"]} / {end["gen2"] - before["gen2"]} | {end["threads"]} |");
                 }
             }
 
@@ -245,8 +247,8 @@ public static class GatewayBenchmark
             Console.WriteLine();
             Console.WriteLine("Cost per call in the gateway's process and in the bare forwarder's (process CPU time including background work ÷ calls in the measured blocks):");
             Console.WriteLine();
-            Console.WriteLine("| scenario | gateway CPU µs/call | forwarder CPU µs/call | gateway allocated KB/call | forwarder allocated KB/call | gateway GCs gen0 / gen1 / gen2 |");
-            Console.WriteLine("|---|---:|---:|---:|---:|---|");
+            Console.WriteLine("| scenario | gateway CPU µs/call | forwarder CPU µs/call | gateway allocated KB/call | forwarder allocated KB/call | gateway GCs gen0 / gen1 / gen2 | gateway thread-pool threads at the end |");
+            Console.WriteLine("|---|---:|---:|---:|---:|---|---:|");
             foreach (var line in cost)
             {
                 Console.WriteLine(line);
@@ -275,19 +277,19 @@ public static class GatewayBenchmark
             return failed;
         }
 
-        public async Task<bool> SoakAsync(TimeSpan duration)
+        public async Task<bool> SoakAsync(TimeSpan duration, int concurrency)
         {
-            var failed = await WarmAsync(stream: false, 32, TimeSpan.FromSeconds(5));
+            var failed = await WarmAsync(stream: false, concurrency, TimeSpan.FromSeconds(5));
             var g = Sides(stream: false)[2];
             long completed = 0;
             long latencyTicks = 0;
             using var stop = new CancellationTokenSource(duration);
-            var load = g.RunUntilAsync(32, stop.Token, ticks =>
+            var load = g.RunUntilAsync(concurrency, stop.Token, ticks =>
             {
                 Interlocked.Increment(ref completed);
                 Interlocked.Add(ref latencyTicks, ticks);
             });
-            Console.WriteLine($"Soak: non-streaming, c=32, through the gateway for {duration.TotalMinutes:0} min; memory after a forced full GC every 10 s (goal: no growth).");
+            Console.WriteLine($"Soak: non-streaming, c={concurrency}, through the gateway for {duration.TotalMinutes:0} min; memory after a forced full GC every 10 s (goal: no growth).");
             Console.WriteLine();
             Console.WriteLine("| t s | requests | req/s | mean ms | live heap MB | GC committed MB | working set MB | records queued, not yet written | gen2 GCs |");
             Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");

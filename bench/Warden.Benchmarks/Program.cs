@@ -2,7 +2,7 @@ using BenchmarkDotNet.Jobs;
 using Warden.Benchmarks;
 
 // Usage: dotnet run -c Release --project bench/Warden.Benchmarks -- audit [--events N] [--postgres "Host=..."]
-//        dotnet run -c Release --project bench/Warden.Benchmarks -- gateway [--seconds N] [--warmup N] [--long MINUTES] [--postgres "Host=..."] [--server-env NAME=VALUE]
+//        dotnet run -c Release --project bench/Warden.Benchmarks -- gateway [--seconds N] [--warmup N] [--long MINUTES [--concurrency N]] [--postgres "Host=..."] [--server-env NAME=VALUE]
 var command = args.Length > 0 ? args[0] : "audit";
 return command switch
 {
