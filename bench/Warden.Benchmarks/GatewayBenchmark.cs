@@ -12,11 +12,14 @@ using Warden.ScriptedModel;
 namespace Warden.Benchmarks;
 
 /// <summary>
-/// The model gateway's added latency (issue 5): the same requests sent straight to a local scripted upstream and
-/// through a real Warden server in front of it, in the same run, in alternating blocks (direct, gateway, gateway,
-/// direct, ...) so that drift on a shared machine hits both sides alike. The gateway runs the normal server in a
-/// child process (SQLite or PostgreSQL, audit ledger and usage recording on, a key with budget and limits, a priced
-/// model, prompt inspection in its default mode); the upstream and the load generator run in this process.
+/// The model gateway's added latency (issue 5): the same requests sent straight to a local scripted upstream, through
+/// a bare forwarder (the floor: one more HTTP hop through a .NET process, nothing else) and through a real Warden
+/// server, in the same run, in mirrored blocks (direct, forwarder, gateway, gateway, forwarder, direct, ...) so that
+/// drift on a shared machine hits every side alike. The Warden server is the normal one (SQLite or PostgreSQL, audit
+/// ledger and usage recording on, a key with a budget and limits, a priced model, prompt inspection in its default
+/// mode) in a child process, so its memory and CPU are its own; the forwarder runs in another child process with the
+/// same runtime settings; the upstream and the load generator run in this process. Every response must be a
+/// complete 200, and every gateway call must end up with its usage row and audit event; otherwise the run fails.
 /// </summary>
 public static class GatewayBenchmark
 {
