@@ -43,7 +43,7 @@ internal static class ChatToAnthropic
                     turns.Add("user", message["content"], UserBlocks(message["content"], i));
                     break;
                 case "assistant":
-                    turns.Add("assistant", null, AssistantBlocks(message, i));
+                    turns.Add("assistant", message["content"], AssistantBlocks(message, i));
                     break;
                 case "tool":
                     turns.Add("user", null, [ToolResult(message, i)]);
