@@ -11,7 +11,7 @@ public sealed class ResponseTranslationTests
           "content": [
             {"type": "thinking", "thinking": "...", "signature": "x"},
             {"type": "text", "text": "Let me check the weather."},
-            {"type": "tool_use", "id": "toolu_01A09q90qw90lq917835lq9", "name": "get_weather", "input": {"location": "San Francisco, CA"}}
+            {"type": "tool_use", "id": "toolu_01A09q90qw90lq917835lq9", "name": "get_weather", "input": {"location": "San Francisco, CA"}, "caller": {"type": "direct"}}
           ],
           "stop_reason": "tool_use",
           "stop_sequence": null,
@@ -93,8 +93,8 @@ public sealed class ResponseTranslationTests
               "model": "claude-alias",
               "content": [
                 {"type": "text", "text": "Checking."},
-                {"type": "tool_use", "id": "call_abc", "name": "get_weather", "input": {"location": "Boston"}},
-                {"type": "tool_use", "id": "call_def", "name": "get_time", "input": {}}
+                {"type": "tool_use", "id": "call_abc", "name": "get_weather", "input": {"location": "Boston"}, "caller": {"type": "direct"}},
+                {"type": "tool_use", "id": "call_def", "name": "get_time", "input": {}, "caller": {"type": "direct"}}
               ],
               "stop_reason": "tool_use",
               "stop_sequence": null,
@@ -181,6 +181,6 @@ public sealed class ResponseTranslationTests
         var anthropic = WireTranslator.TranslateResponse(WireFormat.OpenAIResponses, WireFormat.AnthropicMessages, responses, "alias");
         Json.Str(anthropic["id"]).ShouldBe("msg_01XFDUDYJgAACzvnptvVoYEL");
         Json.Str(anthropic["stop_reason"]).ShouldBe("tool_use");
-        anthropic["content"]![1].ShouldEqualJson("""{"type":"tool_use","id":"toolu_01A09q90qw90lq917835lq9","name":"get_weather","input":{"location":"San Francisco, CA"}}""");
+        anthropic["content"]![1].ShouldEqualJson("""{"type":"tool_use","id":"toolu_01A09q90qw90lq917835lq9","name":"get_weather","input":{"location":"San Francisco, CA"}, "caller": {"type": "direct"}}""");
     }
 }

@@ -56,8 +56,8 @@ public sealed class StreamTranslationTests
         Json.Str(result.Start["model"]).ShouldBe("claude-alias");
         result.Blocks.Count.ShouldBe(3);
         result.Blocks[0].ShouldEqualJson("""{"type":"text","text":"Let me look."}""");
-        result.Blocks[1].ShouldEqualJson("""{"type":"tool_use","id":"call_DdmO9pD3xa9XTPNJ32zg2hcA","name":"get_weather","input":{"location":"Paris"}}""");
-        result.Blocks[2].ShouldEqualJson("""{"type":"tool_use","id":"call_2","name":"get_time","input":{}}""");
+        result.Blocks[1].ShouldEqualJson("""{"type":"tool_use","id":"call_DdmO9pD3xa9XTPNJ32zg2hcA","name":"get_weather","input":{"location":"Paris"}, "caller": {"type": "direct"}}""");
+        result.Blocks[2].ShouldEqualJson("""{"type":"tool_use","id":"call_2","name":"get_time","input":{}, "caller": {"type": "direct"}}""");
         result.StopReason.ShouldBe("tool_use");
         result.Usage.ShouldEqualJson("""{"input_tokens":18,"cache_creation_input_tokens":0,"cache_read_input_tokens":64,"output_tokens":40}""");
         output.Select(e => e.Event).Distinct().ShouldBe(
@@ -144,7 +144,7 @@ public sealed class StreamTranslationTests
 
         Json.Str(result.Start["id"]).ShouldBe("msg_68a1");
         result.Blocks[0].ShouldEqualJson("""{"type":"text","text":"Sure, checking."}""");
-        result.Blocks[1].ShouldEqualJson("""{"type":"tool_use","id":"call_Zz9","name":"get_weather","input":{"location":"Rome"}}""");
+        result.Blocks[1].ShouldEqualJson("""{"type":"tool_use","id":"call_Zz9","name":"get_weather","input":{"location":"Rome"}, "caller": {"type": "direct"}}""");
         result.StopReason.ShouldBe("tool_use");
         result.Usage.ShouldEqualJson("""{"input_tokens":40,"cache_creation_input_tokens":0,"cache_read_input_tokens":10,"output_tokens":20}""");
     }
