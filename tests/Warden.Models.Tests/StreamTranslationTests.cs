@@ -225,4 +225,45 @@ public sealed class StreamTranslationTests
         back[^1].Event.ShouldBe("error");
         JsonNode.Parse(back[^1].Data)!["error"]!["message"]!.GetValue<string>().ShouldBe("Overloaded");
     }
+
+    [Fact]
+    public void ChatToAnthropic_WholeToolCallsInOneChunk()
+    {
+        SseEvent[] upstream =
+        [
+            new(null, """{"id":"chatcmpl-9","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[{"index":0,"id":"call_a","type":"function","function":{"name":"f","arguments":"{\"x\":1}"}},{"index":1,"id":"call_b","type":"function","function":{"name":"g","arguments":"{}"}}]},"finish_reason":"tool_calls"}]}"""),
+            new(null, "[DONE]"),
+        ];
+
+        var result = StreamAccumulators.Anthropic(StreamAccumulators.Translate(
+            WireTranslator.CreateStreamTranslator(WireFormat.OpenAIChat, WireFormat.AnthropicMessages, "m"), upstream));
+
+        result.Blocks.Select(b => Json.Str(b["name"])).ShouldBe(["f", "g"]);
+        result.Blocks[0]["input"].ShouldEqualJson("""{"x":1}""");
+        result.StopReason.ShouldBe("tool_use");
+    }
+
+    [Fact]
+    public void AnthropicToChat_SkipsThinkingBlocks()
+    {
+        SseEvent[] upstream =
+        [
+            new("message_start", """{"type":"message_start","message":{"id":"msg_t","usage":{"input_tokens":5,"output_tokens":1}}}"""),
+            new("content_block_start", """{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}}"""),
+            new("content_block_delta", """{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Let me think"}}"""),
+            new("content_block_delta", """{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"EqQBCgIYAhIM"}}"""),
+            new("content_block_stop", """{"type":"content_block_stop","index":0}"""),
+            new("content_block_start", """{"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_t","name":"f","input":{}}}"""),
+            new("content_block_delta", """{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{}"}}"""),
+            new("content_block_stop", """{"type":"content_block_stop","index":1}"""),
+            new("message_delta", """{"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":30}}"""),
+            new("message_stop", """{"type":"message_stop"}"""),
+        ];
+
+        var result = StreamAccumulators.Chat(StreamAccumulators.Translate(
+            WireTranslator.CreateStreamTranslator(WireFormat.AnthropicMessages, WireFormat.OpenAIChat, "m"), upstream));
+
+        result.Text.ShouldBeEmpty();
+        result.ToolCalls.ShouldBe([("toolu_t", "f", "{}")]);
+    }
 }
