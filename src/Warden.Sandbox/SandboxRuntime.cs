@@ -103,7 +103,7 @@ public sealed class SandboxRuntime
             disablesUserNamespaces = (help + helpErr).Contains("--disable-userns", StringComparison.Ordinal);
             var arguments = new List<string>(SandboxCommandLine.SystemBinds(options.ExtraReadOnlyPaths))
             {
-                "--proc", "/proc", "--dev", "/dev", "--unshare-all", "--die-with-parent", "--new-session",
+                "--proc", "/proc", "--dev", "/dev", "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session",
                 "--uid", SandboxCommandLine.SandboxUid, "--gid", SandboxCommandLine.SandboxUid,
             };
             if (disablesUserNamespaces)
