@@ -35,6 +35,9 @@ public sealed class SandboxRuntime
 
     internal bool DisableUserNamespaces { get; }
 
+    /// <summary>bash when the host has it (the launcher closes inherited descriptors with it), else /bin/sh.</summary>
+    internal string LauncherShell { get; } = HostTools.Find(null, "bash") ?? "/bin/sh";
+
     /// <summary>
     /// Probes the host without failing: bubblewrap present and able to run a trivial sandbox with every namespace
     /// unshared, the cgroup version and which controllers the worker can use (this creates the parent cgroup),

@@ -546,7 +546,7 @@ public sealed partial class SandboxSession : IAsyncDisposable
     {
         var insecure = _runtime.Options.Mode == SandboxMode.InsecureNoSandbox;
         var hostDirectory = workingDirectory == "." ? WorkspaceDirectory : Path.Combine(WorkspaceDirectory, workingDirectory);
-        var startInfo = new ProcessStartInfo("/bin/sh")
+        var startInfo = new ProcessStartInfo(_runtime.LauncherShell)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -592,7 +592,7 @@ public sealed partial class SandboxSession : IAsyncDisposable
 
         var arguments = startInfo.ArgumentList;
         arguments.Add("-c");
-        arguments.Add(SandboxCommandLine.LauncherScript);
+        arguments.Add(_runtime.LauncherShell == "/bin/sh" ? SandboxCommandLine.PosixLauncherScript : SandboxCommandLine.LauncherScript);
         arguments.Add("warden-launch");
         arguments.Add(optionsFile ?? "");
         var procs = cgroup?.ProcsFiles ?? [];

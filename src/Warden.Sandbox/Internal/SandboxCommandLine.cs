@@ -22,13 +22,30 @@ internal static class SandboxCommandLine
     public const string SandboxPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
     /// <summary>
-    /// The launcher, run by /bin/sh outside the sandbox: it writes its own pid into every cgroup.procs file given
-    /// (so the command is in the cgroup before it can fork), then execs the rest of its arguments, with the bubblewrap
-    /// options file on fd 3 when one is given. Arguments: options file (or ""), number of procs files, the files,
-    /// the command.
+    /// The launcher, run by bash outside the sandbox: it closes every descriptor above 2 it inherited (the worker,
+    /// or whatever started the worker, may hold some without close-on-exec, and bubblewrap would pass them into the
+    /// sandbox), writes its own pid into every cgroup.procs file given (so the command is in the cgroup before it
+    /// can fork), then execs the rest of its arguments, with the bubblewrap options file on fd 3 when one is given.
+    /// Arguments: options file (or ""), number of procs files, the files, the command.
     /// </summary>
     public const string LauncherScript =
         """
+        for f in /proc/$$/fd/*; do
+          n=${f##*/}
+          case $n in 0|1|2) ;; *) eval "exec $n>&-" 2>/dev/null ;; esac
+        done
+        a=$1; n=$2; shift 2
+        while [ "$n" -gt 0 ]; do
+          echo $$ > "$1" || { echo "warden-sandbox: cannot join the session cgroup" >&2; exit 125; }
+          shift; n=$((n-1))
+        done
+        if [ -n "$a" ]; then exec "$@" 3<"$a"; else exec "$@"; fi
+        """;
+
+    /// <summary>The same launcher for a host without bash: POSIX sh can only close descriptors 3 to 9.</summary>
+    public const string PosixLauncherScript =
+        """
+        exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
         a=$1; n=$2; shift 2
         while [ "$n" -gt 0 ]; do
           echo $$ > "$1" || { echo "warden-sandbox: cannot join the session cgroup" >&2; exit 125; }
