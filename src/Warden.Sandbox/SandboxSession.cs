@@ -253,7 +253,10 @@ public sealed partial class SandboxSession : IAsyncDisposable
             }
 
             var duration = Stopwatch.GetElapsedTime(started);
+            // The kernel counts a refused fork (v1) or an OOM kill in the cgroup of the process concerned, and
+            // (v2, hierarchically) in the session's: look at both.
             var after = _cgroup?.ReadCounters() ?? default;
+            var own = commandCgroup?.ReadCounters() ?? default;
             var timedOut = killed && timeoutCancel.IsCancellationRequested && !commandCancel.IsCancellationRequested;
             if (killed && !timedOut)
             {
@@ -262,12 +265,12 @@ public sealed partial class SandboxSession : IAsyncDisposable
 
             var exitCode = process.ExitCode;
             var limitHit = SandboxLimit.None;
-            if (after.PidsMaxEvents > before.PidsMaxEvents)
+            if (after.PidsMaxEvents > before.PidsMaxEvents || own.PidsMaxEvents > 0)
             {
                 limitHit |= SandboxLimit.Processes;
             }
 
-            if (after.OomKills > before.OomKills)
+            if (after.OomKills > before.OomKills || own.OomKills > 0)
             {
                 limitHit |= SandboxLimit.Memory;
             }
