@@ -283,6 +283,7 @@ public sealed class EgressProxy : IAsyncDisposable
             record.Status = 200;
             var forwarded = Encoding.Latin1.GetBytes(head.ForwardedHead());
             await upstream.WriteAsync(forwarded, stop).ConfigureAwait(false);
+            Interlocked.Add(ref record.BytesUp, forwarded.Length);
         }
 
         if (head.Extra.Length > 0)
