@@ -79,8 +79,8 @@ public sealed class SandboxSessionTests(SandboxFixture fixture, ITestOutputHelpe
     {
         using var workspace = fixture.NewWorkspace();
         await using var session = await NewSessionAsync(workspace);
-        await Should.ThrowAsync<Tools.WorkspaceToolException>(() => session.RunAsync(new CommandSpec { Command = "pwd", WorkingDirectory = "../.." }));
-        await Should.ThrowAsync<Tools.WorkspaceToolException>(() => session.RunAsync(new CommandSpec { Command = "pwd", WorkingDirectory = "/etc" }));
+        await Should.ThrowAsync<Sandbox.Tools.WorkspaceToolException>(() => session.RunAsync(new CommandSpec { Command = "pwd", WorkingDirectory = "../.." }));
+        await Should.ThrowAsync<Sandbox.Tools.WorkspaceToolException>(() => session.RunAsync(new CommandSpec { Command = "pwd", WorkingDirectory = "/etc" }));
     }
 
     [Fact]
