@@ -382,6 +382,30 @@ public sealed class EgressProxy : IAsyncDisposable
             CultureInfo.InvariantCulture,
             $"HTTP/1.1 {status} {statusText}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {Encoding.UTF8.GetByteCount(text)}\r\nConnection: close\r\n\r\n{text}");
         await stream.WriteAsync(Encoding.UTF8.GetBytes(response), _stopping.Token).ConfigureAwait(false);
+
+        // Closing with unread request bytes would reset the connection and the client might never see the answer:
+        // end our side, then read and drop what is left for a moment.
+        TryShutdown(stream.Socket);
+        using var drain = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        drain.CancelAfter(TimeSpan.FromSeconds(1));
+        var buffer = new byte[4096];
+        try
+        {
+            for (var total = 0; total < 64 * 1024;)
+            {
+                var read = await stream.ReadAsync(buffer, drain.Token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                total += read;
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            // The client kept sending or went away; either way we are done.
+        }
     }
 
     private static async Task<(HeadOutcome Outcome, byte[] Buffer, int HeadLength, byte[] Extra)> ReadHeadAsync(Stream stream, int maxBytes, CancellationToken cancellationToken)
