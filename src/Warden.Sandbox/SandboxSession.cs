@@ -376,7 +376,12 @@ public sealed partial class SandboxSession : IAsyncDisposable
         }
 
         TryDeleteTree(_stateFolder);
-        _disposing.Dispose();
+        if (_running.IsEmpty)
+        {
+            // A command still running here (its output callback is blocked) keeps using the token; leave it to the GC.
+            _disposing.Dispose();
+        }
+
         Log.SessionDisposed(_logger, SessionId);
     }
 
