@@ -55,7 +55,7 @@ public sealed class FilesystemAttackTests(SandboxFixture fixture) : IDisposable
             {
                 var hostPid = Environment.ProcessId;
                 var result = await session.RunAsync(CommandSpec.Shell(
-                    $"env; cat /proc/{hostPid}/environ /proc/*/environ 2>&1; cat /proc/{hostPid}/cmdline 2>&1; ps -eo pid,comm; echo fds: $(ls /proc/$$/fd)"));
+                    $"env; cat /proc/{hostPid}/environ /proc/*/environ 2>&1; cat /proc/{hostPid}/cmdline 2>&1; ps -eo pid,comm; ls /proc/$$/fd > /tmp/fds; echo fds: $(cat /tmp/fds)"));
                 (result.Stdout + result.Stderr).ShouldNotContain(_secret);
                 result.Stdout.ShouldNotContain("dotnet");
                 result.Stdout.ShouldNotContain("testhost");

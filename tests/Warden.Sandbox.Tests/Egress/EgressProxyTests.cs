@@ -7,7 +7,7 @@ using Warden.Sandbox.Tests.Support;
 namespace Warden.Sandbox.Tests.Egress;
 
 /// <summary>The proxy's protocol handling, spoken to directly on its Unix socket.</summary>
-public sealed class EgressProxyTests : IAsyncDisposable
+public sealed class EgressProxyTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("warden-egress-").FullName;
 
@@ -136,9 +136,5 @@ public sealed class EgressProxyTests : IAsyncDisposable
         AddressPolicy.IsPermitted(IPAddress.Parse(address), options).ShouldBe(permitted);
     }
 
-    public ValueTask DisposeAsync()
-    {
-        Directory.Delete(_folder, recursive: true);
-        return ValueTask.CompletedTask;
-    }
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
 }
