@@ -200,6 +200,8 @@ public sealed partial class SandboxSession : IAsyncDisposable
             timeout = timeout < left ? timeout : left;
         }
 
+        var maxTimer = TimeSpan.FromMilliseconds(int.MaxValue - 1);
+        timeout = timeout <= TimeSpan.Zero ? TimeSpan.FromMilliseconds(1) : timeout > maxTimer ? maxTimer : timeout;
         var number = Interlocked.Increment(ref _commandCounter);
         using var commandCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
         using var timeoutCancel = new CancellationTokenSource(timeout);
@@ -217,9 +219,9 @@ public sealed partial class SandboxSession : IAsyncDisposable
 
             var stdout = new OutputCapture(_options.OutputHeadBytes, _options.OutputTailBytes);
             var stderr = new OutputCapture(_options.OutputHeadBytes, _options.OutputTailBytes);
-            using var callbackLock = new SemaphoreSlim(1, 1);
-            var outTask = PumpAsync(process.StandardOutput.BaseStream, OutputStreamKind.Stdout, stdout, onOutput, callbackLock);
-            var errTask = PumpAsync(process.StandardError.BaseStream, OutputStreamKind.Stderr, stderr, onOutput, callbackLock);
+            var output = new OutputSink(onOutput, stop);
+            var outTask = output.PumpAsync(process.StandardOutput.BaseStream, OutputStreamKind.Stdout, stdout);
+            var errTask = output.PumpAsync(process.StandardError.BaseStream, OutputStreamKind.Stderr, stderr);
             var inTask = WriteStdinAsync(process.StandardInput, spec.StdinText);
 
             var killed = false;
@@ -252,6 +254,7 @@ public sealed partial class SandboxSession : IAsyncDisposable
                 await pumps.ConfigureAwait(false);
             }
 
+            output.ThrowIfCallbackFailed();
             var duration = Stopwatch.GetElapsedTime(started);
             // The kernel counts a refused fork (v1) or an OOM kill in the cgroup of the process concerned, and
             // (v2, hierarchically) in the session's: look at both.
@@ -652,40 +655,6 @@ public sealed partial class SandboxSession : IAsyncDisposable
         return startInfo;
     }
 
-    private static async Task PumpAsync(Stream stream, OutputStreamKind kind, OutputCapture capture, Func<OutputChunk, ValueTask>? onOutput, SemaphoreSlim callbackLock)
-    {
-        var buffer = new byte[16 * 1024];
-        var decoder = Encoding.UTF8.GetDecoder();
-        var chars = new char[Encoding.UTF8.GetMaxCharCount(buffer.Length)];
-        while (true)
-        {
-            var read = await stream.ReadAsync(buffer, CancellationToken.None).ConfigureAwait(false);
-            var flush = read == 0;
-            capture.Append(buffer.AsSpan(0, read));
-            if (onOutput is not null)
-            {
-                var count = decoder.GetChars(buffer, 0, read, chars, 0, flush);
-                if (count > 0)
-                {
-                    await callbackLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-                    try
-                    {
-                        await onOutput(new OutputChunk(kind, new string(chars, 0, count))).ConfigureAwait(false);
-                    }
-                    finally
-                    {
-                        callbackLock.Release();
-                    }
-                }
-            }
-
-            if (flush)
-            {
-                return;
-            }
-        }
-    }
-
     private static async Task WriteStdinAsync(StreamWriter stdin, string? text)
     {
         try
@@ -766,7 +735,14 @@ public sealed partial class SandboxSession : IAsyncDisposable
                 TrySetMode(folder);
             }
 
-            Directory.Delete(path, recursive: true);
+            try
+            {
+                Directory.Delete(path, recursive: true);
+            }
+            catch (Exception again) when (again is IOException or UnauthorizedAccessException)
+            {
+                // Left behind in the private state folder; nothing in it is reachable from a sandbox.
+            }
         }
     }
 

@@ -141,6 +141,18 @@ public sealed class SandboxSessionTests(SandboxFixture fixture, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task AFailingOutputCallback_StopsTheCommand_AndItsErrorSurfaces()
+    {
+        using var workspace = fixture.NewWorkspace();
+        await using var session = await NewSessionAsync(workspace);
+        var e = await Should.ThrowAsync<InvalidOperationException>(() => session.RunAsync(
+            CommandSpec.Shell("echo first; sleep 1000"),
+            _ => throw new InvalidOperationException("callback failed")));
+        e.Message.ShouldBe("callback failed");
+        Cgroups.Processes(session).ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task SessionWallClock_StopsCommandsOnceSpent()
     {
         using var workspace = fixture.NewWorkspace();

@@ -19,7 +19,6 @@ namespace Warden.Sandbox.Egress;
 /// </summary>
 public sealed class EgressProxy : IAsyncDisposable
 {
-    private static readonly string[] HopByHop = ["connection", "keep-alive", "te", "trailer", "upgrade", "host"];
     private readonly Socket _listener;
     private readonly string _sessionId;
     private readonly EgressProxyOptions _options;
@@ -126,7 +125,7 @@ public sealed class EgressProxy : IAsyncDisposable
     {
         var startedAt = _options.TimeProvider.GetUtcNow();
         var clock = Stopwatch.StartNew();
-        var record = new AttemptState();
+        var record = new ProxyAttemptState();
         var open = Interlocked.Increment(ref _open);
         using var stream = new NetworkStream(client, ownsSocket: true);
         try
@@ -172,27 +171,27 @@ public sealed class EgressProxy : IAsyncDisposable
         }
     }
 
-    private async Task ServeAsync(Socket client, NetworkStream stream, AttemptState record)
+    private async Task ServeAsync(Socket client, NetworkStream stream, ProxyAttemptState record)
     {
         var stop = _stopping.Token;
-        RequestHead head;
+        ProxyRequestHead head;
         using (var headTimeout = CancellationTokenSource.CreateLinkedTokenSource(stop))
         {
             headTimeout.CancelAfter(_options.HeaderTimeout);
             var (outcome, bytes, length, extra) = await ReadHeadAsync(stream, _options.MaxHeaderBytes, headTimeout.Token).ConfigureAwait(false);
-            if (outcome == HeadOutcome.TooLarge)
+            if (outcome == ProxyHeadOutcome.TooLarge)
             {
                 await RespondAsync(stream, record, 431, "Request Header Fields Too Large", "headers too large", "warden egress: request headers are too large").ConfigureAwait(false);
                 return;
             }
 
-            if (outcome != HeadOutcome.Complete)
+            if (outcome != ProxyHeadOutcome.Complete)
             {
                 record.Reason = "incomplete request";
                 return;
             }
 
-            var parsed = RequestHead.Parse(Encoding.Latin1.GetString(bytes, 0, length), extra);
+            var parsed = ProxyRequestHead.Parse(Encoding.Latin1.GetString(bytes, 0, length), extra);
             if (parsed is null)
             {
                 await RespondAsync(stream, record, 400, "Bad Request", "malformed request", "warden egress: malformed proxy request (use CONNECT host:port or an absolute http:// URL)").ConfigureAwait(false);
@@ -267,7 +266,7 @@ public sealed class EgressProxy : IAsyncDisposable
         }
     }
 
-    private async Task TunnelAsync(Socket client, NetworkStream stream, Socket upstreamSocket, RequestHead head, AttemptState record)
+    private async Task TunnelAsync(Socket client, NetworkStream stream, Socket upstreamSocket, ProxyRequestHead head, ProxyAttemptState record)
     {
         using var upstream = new NetworkStream(upstreamSocket, ownsSocket: true);
         record.Allowed = true;
@@ -373,7 +372,7 @@ public sealed class EgressProxy : IAsyncDisposable
         }
     }
 
-    private async Task RespondAsync(NetworkStream stream, AttemptState record, int status, string statusText, string reason, string body)
+    private async Task RespondAsync(NetworkStream stream, ProxyAttemptState record, int status, string statusText, string reason, string body)
     {
         record.Status = status;
         record.Reason = reason;
@@ -408,7 +407,7 @@ public sealed class EgressProxy : IAsyncDisposable
         }
     }
 
-    private static async Task<(HeadOutcome Outcome, byte[] Buffer, int HeadLength, byte[] Extra)> ReadHeadAsync(Stream stream, int maxBytes, CancellationToken cancellationToken)
+    private static async Task<(ProxyHeadOutcome Outcome, byte[] Buffer, int HeadLength, byte[] Extra)> ReadHeadAsync(Stream stream, int maxBytes, CancellationToken cancellationToken)
     {
         var buffer = new byte[maxBytes + 4];
         var filled = 0;
@@ -419,7 +418,7 @@ public sealed class EgressProxy : IAsyncDisposable
                 var read = await stream.ReadAsync(buffer.AsMemory(filled), cancellationToken).ConfigureAwait(false);
                 if (read == 0)
                 {
-                    return (HeadOutcome.Incomplete, buffer, 0, []);
+                    return (ProxyHeadOutcome.Incomplete, buffer, 0, []);
                 }
 
                 var searchFrom = Math.Max(0, filled - 3);
@@ -430,211 +429,18 @@ public sealed class EgressProxy : IAsyncDisposable
                     var headLength = searchFrom + end + 4;
                     if (headLength > maxBytes)
                     {
-                        return (HeadOutcome.TooLarge, buffer, 0, []);
+                        return (ProxyHeadOutcome.TooLarge, buffer, 0, []);
                     }
 
-                    return (HeadOutcome.Complete, buffer, headLength, buffer.AsSpan(headLength, filled - headLength).ToArray());
+                    return (ProxyHeadOutcome.Complete, buffer, headLength, buffer.AsSpan(headLength, filled - headLength).ToArray());
                 }
             }
         }
         catch (OperationCanceledException)
         {
-            return (HeadOutcome.Incomplete, buffer, 0, []);
+            return (ProxyHeadOutcome.Incomplete, buffer, 0, []);
         }
 
-        return (HeadOutcome.TooLarge, buffer, 0, []);
-    }
-
-    private enum HeadOutcome
-    {
-        Complete,
-        Incomplete,
-        TooLarge,
-    }
-
-    /// <summary>What is known about one attempt while it is served.</summary>
-    private sealed class AttemptState
-    {
-        public long BytesUp;
-        public long BytesDown;
-
-        public EgressRequest? Request { get; set; }
-
-        public bool Allowed { get; set; }
-
-        public string? Reason { get; set; }
-
-        public int Status { get; set; }
-
-        public string? Address { get; set; }
-    }
-
-    /// <summary>A parsed proxy request head.</summary>
-    private sealed class RequestHead
-    {
-        private RequestHead(string method, string host, int port, string authority, string path, string version, List<(string Name, string Value)> headers, byte[] extra)
-        {
-            Method = method;
-            Host = host;
-            Port = port;
-            Authority = authority;
-            Path = path;
-            Version = version;
-            Headers = headers;
-            Extra = extra;
-        }
-
-        public string Method { get; }
-
-        public string Host { get; }
-
-        public int Port { get; }
-
-        public string Authority { get; }
-
-        public string Path { get; }
-
-        public string Version { get; }
-
-        public List<(string Name, string Value)> Headers { get; }
-
-        public byte[] Extra { get; }
-
-        public bool IsConnect => Method == "CONNECT";
-
-        public static RequestHead? Parse(string text, byte[] extra)
-        {
-            var lines = text[..^4].Split("\r\n");
-            var requestLine = lines[0].Split(' ');
-            if (requestLine.Length != 3 || !IsToken(requestLine[0]) || requestLine[2] is not ("HTTP/1.1" or "HTTP/1.0"))
-            {
-                return null;
-            }
-
-            var headers = new List<(string, string)>();
-            foreach (var line in lines.Skip(1))
-            {
-                var colon = line.IndexOf(':', StringComparison.Ordinal);
-                if (colon <= 0 || !IsToken(line[..colon]) || line.Any(c => c < 0x20 && c != '\t') || line.Contains('\x7f', StringComparison.Ordinal))
-                {
-                    return null;
-                }
-
-                headers.Add((line[..colon], line[(colon + 1)..].Trim(' ', '\t')));
-            }
-
-            var method = requestLine[0];
-            var target = requestLine[1];
-            string authority;
-            string path;
-            int defaultPort;
-            if (method == "CONNECT")
-            {
-                authority = target;
-                path = "";
-                defaultPort = -1;
-            }
-            else if (target.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
-            {
-                var rest = target[7..];
-                var end = rest.IndexOfAny(['/', '?', '#']);
-                authority = end < 0 ? rest : rest[..end];
-                path = end < 0 ? "/" : rest[end] == '/' ? rest[end..] : "/" + rest[end..];
-                var fragment = path.IndexOf('#', StringComparison.Ordinal);
-                if (fragment >= 0)
-                {
-                    path = path[..fragment];
-                }
-
-                defaultPort = 80;
-            }
-            else
-            {
-                return null;
-            }
-
-            if (authority.Contains('@', StringComparison.Ordinal) || !TryParseAuthority(authority, defaultPort, out var host, out var port))
-            {
-                return null;
-            }
-
-            return new RequestHead(method, host, port, authority, path, requestLine[2], headers, extra);
-        }
-
-        public string ForwardedHead()
-        {
-            var builder = new StringBuilder();
-            builder.Append(CultureInfo.InvariantCulture, $"{Method} {Path} {Version}\r\n");
-            builder.Append(CultureInfo.InvariantCulture, $"Host: {Authority}\r\n");
-            var named = Headers
-                .Where(h => h.Name.Equals("Connection", StringComparison.OrdinalIgnoreCase))
-                .SelectMany(h => h.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-                .ToHashSet(StringComparer.OrdinalIgnoreCase);
-            foreach (var (name, value) in Headers)
-            {
-                if (HopByHop.Contains(name.ToLowerInvariant()) || name.StartsWith("Proxy-", StringComparison.OrdinalIgnoreCase) || named.Contains(name))
-                {
-                    continue;
-                }
-
-                builder.Append(CultureInfo.InvariantCulture, $"{name}: {value}\r\n");
-            }
-
-            builder.Append("Connection: close\r\n\r\n");
-            return builder.ToString();
-        }
-
-        private static bool TryParseAuthority(string authority, int defaultPort, out string host, out int port)
-        {
-            host = "";
-            port = defaultPort;
-            string portText;
-            if (authority.StartsWith('['))
-            {
-                var close = authority.IndexOf(']', StringComparison.Ordinal);
-                if (close < 0)
-                {
-                    return false;
-                }
-
-                host = authority[1..close];
-                if (!IPAddress.TryParse(host, out var v6) || v6.AddressFamily != AddressFamily.InterNetworkV6)
-                {
-                    return false;
-                }
-
-                portText = authority[(close + 1)..];
-                if (portText.Length > 0 && !portText.StartsWith(':'))
-                {
-                    return false;
-                }
-
-                portText = portText.TrimStart(':');
-            }
-            else
-            {
-                var colon = authority.LastIndexOf(':');
-                host = colon < 0 ? authority : authority[..colon];
-                portText = colon < 0 ? "" : authority[(colon + 1)..];
-                host = host.TrimEnd('.').ToLowerInvariant();
-                if (host.Length is 0 or > 253 || !host.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_'))
-                {
-                    return false;
-                }
-            }
-
-            if (portText.Length > 0)
-            {
-                if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out port))
-                {
-                    return false;
-                }
-            }
-
-            return port is > 0 and <= 65535;
-        }
-
-        private static bool IsToken(string value) =>
-            value.Length > 0 && value.All(c => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal));
+        return (ProxyHeadOutcome.TooLarge, buffer, 0, []);
     }
 }
