@@ -174,6 +174,9 @@ public sealed partial class SandboxSession : IAsyncDisposable
     /// A timeout kills the command's whole process tree and returns with <see cref="CommandResult.TimedOut"/>;
     /// cancellation kills it too and throws <see cref="OperationCanceledException"/>. Commands of one session may run
     /// concurrently; <see cref="CommandResult.LimitHit"/> for processes and memory is then shared among them.
+    /// Throws <see cref="ArgumentException"/> for a malformed spec, <see cref="Tools.WorkspaceToolException"/> when the
+    /// working directory leaves the workspace, <see cref="ObjectDisposedException"/> after dispose, and rethrows
+    /// what <paramref name="onOutput"/> throws (after stopping the command).
     /// </summary>
     public async Task<CommandResult> RunAsync(CommandSpec spec, Func<OutputChunk, ValueTask>? onOutput = null, CancellationToken cancellationToken = default)
     {

@@ -141,6 +141,38 @@ public sealed class SandboxSessionTests(SandboxFixture fixture, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task Dispose_KillsRunningCommands_AndRemovesTheCgroups()
+    {
+        using var workspace = fixture.NewWorkspace();
+        var session = await NewSessionAsync(workspace);
+        var folders = session.CgroupFolders.ToList();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var run = session.RunAsync(CommandSpec.Shell("sleep 1000 & echo started; sleep 1001"), c =>
+        {
+            if (c.Text.Contains("started", StringComparison.Ordinal))
+            {
+                started.TrySetResult();
+            }
+
+            return ValueTask.CompletedTask;
+        });
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Cgroups.Processes(session).ShouldNotBeEmpty();
+        await session.DisposeAsync();
+        await Should.ThrowAsync<OperationCanceledException>(() => run);
+        folders.ShouldAllBe(f => !Directory.Exists(f));
+    }
+
+    [Fact]
+    public async Task CommandsOfOneSession_MayRunConcurrently()
+    {
+        using var workspace = fixture.NewWorkspace();
+        await using var session = await NewSessionAsync(workspace);
+        var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => session.RunAsync(CommandSpec.Shell($"echo {i} > /tmp/{i}; cat /tmp/{i}"))));
+        results.Select(r => r.Stdout).ShouldBe(["0\n", "1\n", "2\n", "3\n"]);
+    }
+
+    [Fact]
     public async Task AFailingOutputCallback_StopsTheCommand_AndItsErrorSurfaces()
     {
         using var workspace = fixture.NewWorkspace();
