@@ -18,7 +18,7 @@ namespace Warden.Sandbox;
 /// State that persists between commands lives in the workspace, the session's home and its /tmp.
 /// Disposing kills every process of the session, removes its cgroup and deletes its home, /tmp and egress socket.
 /// </summary>
-public sealed partial class SandboxSession : IAsyncDisposable
+public sealed partial class SandboxSession : ISandboxCommandRunner, IAsyncDisposable
 {
     /// <summary>Where the workspace appears inside the sandbox.</summary>
     public const string SandboxWorkspacePath = "/workspace";

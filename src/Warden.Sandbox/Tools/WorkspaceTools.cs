@@ -17,10 +17,10 @@ public sealed class WorkspaceTools
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
     private readonly WorkspacePaths _paths;
     private readonly WorkspaceToolsOptions _options;
-    private readonly SandboxSession? _session;
+    private readonly ISandboxCommandRunner? _runner;
 
-    /// <summary>Creates the tools for a workspace folder; git tools need <paramref name="session"/>.</summary>
-    public WorkspaceTools(string workspaceDirectory, WorkspaceToolsOptions? options = null, SandboxSession? session = null)
+    /// <summary>Creates the tools for a workspace folder; git tools need <paramref name="runner"/> (the session's sandbox).</summary>
+    public WorkspaceTools(string workspaceDirectory, WorkspaceToolsOptions? options = null, ISandboxCommandRunner? runner = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(workspaceDirectory);
         var (root, exists) = WorkspacePaths.RealPath(Path.GetFullPath(workspaceDirectory));
@@ -31,7 +31,7 @@ public sealed class WorkspaceTools
 
         _paths = new WorkspacePaths(root);
         _options = options ?? new WorkspaceToolsOptions();
-        _session = session;
+        _runner = runner;
     }
 
     /// <summary>Creates the tools for a session's workspace, git tools included.</summary>
@@ -440,12 +440,12 @@ public sealed class WorkspaceTools
 
     private async Task<GitResult> RunGitAsync(List<string> arguments, CancellationToken cancellationToken)
     {
-        var session = _session ?? throw new InvalidOperationException("Git tools need the session: create the tools with WorkspaceTools.ForSession.");
+        var runner = _runner ?? throw new InvalidOperationException("Git tools need the session's sandbox: create the tools with WorkspaceTools.ForSession.");
 
         // Optional locks off: .git is read-only inside the sandbox, and status would otherwise try to refresh the index.
         var argv = new List<string> { "git", "--no-pager", "--no-optional-locks", "-c", "core.fsmonitor=false", "-c", "core.quotePath=false" };
         argv.AddRange(arguments);
-        var result = await session.RunAsync(
+        var result = await runner.RunAsync(
             new CommandSpec
             {
                 Arguments = argv,
