@@ -107,7 +107,7 @@ public sealed class ResourceAttackTests(SandboxFixture fixture)
         {
             var seen = new List<int>();
             var result = await session.RunAsync(
-                new CommandSpec { Command = "sleep 1000 & (setsid sleep 1001 &); echo started; sleep 1002", Timeout = TimeSpan.FromSeconds(1) },
+                new CommandSpec { Command = "sleep 1000 & (setsid sleep 1001 &); echo started; sleep 1002", Timeout = TimeSpan.FromSeconds(2) },
                 async chunk =>
                 {
                     if (chunk.Text.Contains("started", StringComparison.Ordinal))
