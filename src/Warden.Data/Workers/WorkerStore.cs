@@ -150,16 +150,16 @@ public sealed class WorkerStore(ConnectionFactory connections, TimeProvider time
 
     /// <summary>
     /// At server start (gateway only): every worker the database still shows connected lost its connection with the
-    /// previous server process. Marks them lost and returns them, so their sessions are failed unless they return in time.
+    /// previous server process. Marks them lost and returns them with those already lost, so their sessions are failed unless they return in time.
     /// </summary>
     public async Task<IReadOnlyList<WorkerRecord>> MarkConnectedLostAsync(Actor actor, string reason, CancellationToken cancellationToken = default)
     {
         RequireSystem(actor);
         await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
-        var rows = (await connection.QueryAsync<WorkerRow>(SelectWorkers + " WHERE w.state IN ('online', 'draining')").ConfigureAwait(false)).ToList();
+        var rows = (await connection.QueryAsync<WorkerRow>(SelectWorkers + " WHERE w.state IN ('online', 'draining', 'lost')").ConfigureAwait(false)).ToList();
         if (rows.Count > 0)
         {
-            await connection.ExecuteAsync("UPDATE workers SET state = 'lost', state_reason = @reason, disconnected_at = @now WHERE state IN ('online', 'draining')",
+            await connection.ExecuteAsync("UPDATE workers SET state = 'lost', state_reason = @reason, disconnected_at = COALESCE(disconnected_at, @now) WHERE state IN ('online', 'draining', 'lost')",
                 new { reason, now = Time.Ms(time.GetUtcNow()) }).ConfigureAwait(false);
         }
 

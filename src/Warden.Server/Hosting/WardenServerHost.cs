@@ -22,6 +22,7 @@ using Warden.Server.Audit;
 using Warden.Server.Policy;
 using Warden.Server.Auth;
 using Warden.Server.Components;
+using Warden.Server.Workers;
 
 namespace Warden.Server.Hosting;
 
@@ -189,6 +190,7 @@ public sealed class WardenServerHost : IAsyncDisposable
         builder.Services.AddWardenAuth();
         builder.Services.AddWardenApi();
         builder.Services.AddWardenUi(options);
+        builder.Services.AddWardenWorkers();
 
         var app = builder.Build();
         app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = null, SuppressDiagnosticsCallback = _ => true });
@@ -203,6 +205,7 @@ public sealed class WardenServerHost : IAsyncDisposable
                     ReasonPhrases.GetReasonPhrase(status), status == 404 ? $"No API endpoint at {http.Request.Path}." : null).ConfigureAwait(false);
             }
         });
+        app.UseWebSockets();
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
@@ -217,6 +220,8 @@ public sealed class WardenServerHost : IAsyncDisposable
         authed.MapAuditApi();
         authed.MapAuditIngestApi();
         authed.MapPolicyApi();
+        authed.MapWorkerApi();
+        api.MapWorkerConnect();
         api.MapGet("/audit/keys", AuditEndpoints.ListKeysAsync).AllowAnonymous().WithTags("Audit").WithName("ListAuditKeys");
         app.MapOtlpLogsReceiver();
         app.MapWardenUi();
