@@ -27,6 +27,7 @@ public static class WardenCli
         IdentityCommands.Add(root, env);
         AuditCommands.Add(root, env);
         PolicyCommands.Add(root, env);
+        WorkerCommands.Add(root, env);
         return root;
     }
 
