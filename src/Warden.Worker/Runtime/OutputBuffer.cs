@@ -23,13 +23,30 @@ public sealed class OutputBuffer(int limitBytes)
     {
         lock (_tail)
         {
-            var bytes = Encoding.UTF8.GetByteCount(text);
-            if (_headBytes + bytes <= _half && _tail.Count == 0)
+            if (_tail.Count == 0 && _headBytes < _half)
             {
-                _head.Append(text);
-                _headBytes += bytes;
-                return;
+                // Fill the head first, with as much of this piece as fits.
+                var take = Math.Min(text.Length, _half - _headBytes);
+                while (take > 0 && Encoding.UTF8.GetByteCount(text.AsSpan(0, take)) > _half - _headBytes)
+                {
+                    take--;
+                }
+
+                if (take > 0 && take < text.Length && char.IsHighSurrogate(text[take - 1]))
+                {
+                    take--;
+                }
+
+                _head.Append(text, 0, take);
+                _headBytes += Encoding.UTF8.GetByteCount(text.AsSpan(0, take));
+                text = text[take..];
+                if (text.Length == 0)
+                {
+                    return;
+                }
             }
+
+            var bytes = Encoding.UTF8.GetByteCount(text);
 
             _tail.Enqueue(text);
             _tailBytes += bytes;
