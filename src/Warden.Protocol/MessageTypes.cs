@@ -36,6 +36,15 @@ public static class MessageTypes
     /// <summary>Server to worker: the session is over; release its workspace and runtime.</summary>
     public const string SessionEnd = "session.end";
 
+    /// <summary>Worker to server: may a session's sandbox connect to this host and port?</summary>
+    public const string EgressCheck = "egress.check";
+
+    /// <summary>Server to worker: the answer to an egress check.</summary>
+    public const string EgressDecision = "egress.decision";
+
+    /// <summary>Worker to server: an egress connection attempt is over, for the audit ledger.</summary>
+    public const string EgressAttempt = "egress.attempt";
+
     /// <summary>Either way: a message could not be handled.</summary>
     public const string Error = "error";
 }

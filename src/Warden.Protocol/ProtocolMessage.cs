@@ -18,6 +18,9 @@ namespace Warden.Protocol;
 [JsonDerivedType(typeof(ToolOutputMessage), MessageTypes.ToolOutput)]
 [JsonDerivedType(typeof(ToolResultMessage), MessageTypes.ToolResult)]
 [JsonDerivedType(typeof(SessionEndMessage), MessageTypes.SessionEnd)]
+[JsonDerivedType(typeof(EgressCheckMessage), MessageTypes.EgressCheck)]
+[JsonDerivedType(typeof(EgressDecisionMessage), MessageTypes.EgressDecision)]
+[JsonDerivedType(typeof(EgressAttemptMessage), MessageTypes.EgressAttempt)]
 [JsonDerivedType(typeof(ErrorMessage), MessageTypes.Error)]
 public abstract record ProtocolMessage
 {

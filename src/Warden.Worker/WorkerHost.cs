@@ -16,7 +16,7 @@ namespace Warden.Worker;
 /// exponential back-off and jitter and re-announces the sessions it still holds, which the server re-binds. A drain
 /// (from the server or <see cref="Drain"/>) lets running sessions finish, accepts no new ones, then stops.
 /// </summary>
-public sealed partial class WorkerHost : IAsyncDisposable
+public sealed partial class WorkerHost : IAsyncDisposable, Runtime.IEgressChannel
 {
     private readonly WorkerOptions _options;
     private readonly ISessionRuntimeFactory _runtimes;
@@ -29,6 +29,10 @@ public sealed partial class WorkerHost : IAsyncDisposable
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly string _idFile;
     private volatile ProtocolSocket? _connection;
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<EgressDecisionMessage>> _egressChecks = new(StringComparer.Ordinal);
+
+    /// <summary>How long an egress check waits for the server before the connection is refused.</summary>
+    public static readonly TimeSpan EgressCheckTimeout = TimeSpan.FromSeconds(10);
     private volatile bool _draining;
     private int _registrations;
 
@@ -256,6 +260,13 @@ public sealed partial class WorkerHost : IAsyncDisposable
                 case SessionEndMessage end:
                     Track(EndSessionAsync(end.SessionId));
                     break;
+                case EgressDecisionMessage decision:
+                    if (_egressChecks.TryRemove(decision.InReplyTo, out var waiting))
+                    {
+                        waiting.TrySetResult(decision);
+                    }
+
+                    break;
                 case ErrorMessage error:
                     LogServerError(_logger, error.Code, error.Message);
                     break;
@@ -309,7 +320,7 @@ public sealed partial class WorkerHost : IAsyncDisposable
         try
         {
             var workspace = await Workspaces.PrepareAsync(assign.SessionId, assign.Repository, assign.BaseRef, assign.Credential, session.Ended.Token).ConfigureAwait(false);
-            var runtime = await _runtimes.CreateAsync(new SessionRuntimeContext(assign.SessionId, workspace.Path, assign.Limits), session.Ended.Token).ConfigureAwait(false);
+            var runtime = await _runtimes.CreateAsync(new SessionRuntimeContext(assign.SessionId, workspace.Path, assign.Limits, this), session.Ended.Token).ConfigureAwait(false);
             session.SetRuntime(runtime);
             session.Ready = new SessionReadyMessage
             {
@@ -417,6 +428,35 @@ public sealed partial class WorkerHost : IAsyncDisposable
             _drained.TrySetResult();
         }
     }
+
+    /// <inheritdoc />
+    public async Task<(bool Allowed, string? Reason)> CheckAsync(string sessionId, string host, int port, string scheme, CancellationToken cancellationToken)
+    {
+        var check = new EgressCheckMessage { SessionId = sessionId, Host = host, Port = port, Scheme = scheme };
+        var answer = new TaskCompletionSource<EgressDecisionMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _egressChecks[check.Id] = answer;
+        try
+        {
+            if (!await SendAsync(check).ConfigureAwait(false))
+            {
+                return (false, "the worker is not connected to the server, so no egress decision could be made");
+            }
+
+            var decision = await answer.Task.WaitAsync(EgressCheckTimeout, _time, cancellationToken).ConfigureAwait(false);
+            return (decision.Allowed, decision.Reason);
+        }
+        catch (TimeoutException)
+        {
+            return (false, "the server did not answer the egress check in time");
+        }
+        finally
+        {
+            _egressChecks.TryRemove(check.Id, out _);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Report(EgressAttemptMessage attempt) => Track(SendAsync(attempt));
 
     private async Task<bool> SendAsync(ProtocolMessage message) =>
         _connection is { } connection && await connection.SendAsync(message).ConfigureAwait(false);

@@ -32,10 +32,10 @@ public sealed class LocalWorker : IAsyncDisposable
     /// <summary>Starts the local worker, or prints why it does not start (no sandbox runtime and no insecure flag) and returns null.</summary>
     public static async Task<LocalWorker?> StartAsync(CliContext ctx, WardenServerHost server, WardenServerOptions options, string dataDirectory, bool insecureNoSandbox, CancellationToken ct)
     {
-        var runtime = WorkerRuntimes.Select(insecureNoSandbox);
+        var runtime = WorkerRuntimes.Select(insecureNoSandbox, out var refusal);
         if (runtime is null)
         {
-            ctx.Line("Local worker: not started. " + WorkerRuntimes.SandboxRequired);
+            ctx.Line("Local worker: not started. " + refusal);
             return null;
         }
 

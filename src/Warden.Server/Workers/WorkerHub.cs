@@ -34,11 +34,13 @@ public sealed partial class WorkerHub : IWorkerDispatcher
     private readonly Lock _gate = new();
     private readonly Dictionary<string, LiveWorker> _workers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SessionBinding> _sessions = new(StringComparer.Ordinal);
+    private readonly EgressAuthorizer _egress;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Creates the hub.</summary>
-    public WorkerHub(WorkerStore store, IAuditRecorder audit, TimeProvider time, WardenServerOptions options, ILogger<WorkerHub> logger)
+    public WorkerHub(WorkerStore store, IAuditRecorder audit, TimeProvider time, WardenServerOptions options, ILogger<WorkerHub> logger, EgressAuthorizer egress)
     {
+        _egress = egress;
         _store = store;
         _audit = audit;
         _time = time;
@@ -398,6 +400,16 @@ public sealed partial class WorkerHub : IWorkerDispatcher
                 break;
             case ErrorMessage error:
                 LogWorkerError(_logger, worker.Id, error.Code, error.Message);
+                break;
+            case EgressCheckMessage check:
+                // A session this worker does not hold gets no network.
+                var (allowed, why) = Binding(worker, check.SessionId) is { } egressBinding
+                    ? await _egress.DecideAsync(egressBinding.OrgId, check.SessionId, check.Host, check.Port, CancellationToken.None).ConfigureAwait(false)
+                    : (false, "the session is not bound to this worker");
+                await socket.SendAsync(new EgressDecisionMessage { InReplyTo = check.Id, Allowed = allowed, Reason = why }).ConfigureAwait(false);
+                break;
+            case EgressAttemptMessage attempt when Binding(worker, attempt.SessionId) is { } attemptBinding:
+                await _egress.RecordAsync(attemptBinding.OrgId, attempt, worker.Name, CancellationToken.None).ConfigureAwait(false);
                 break;
             case HelloMessage:
                 await socket.SendAsync(new ErrorMessage { Code = ErrorCodes.NotRegistered, Message = "Already registered on this connection.", InReplyTo = message.Id }).ConfigureAwait(false);

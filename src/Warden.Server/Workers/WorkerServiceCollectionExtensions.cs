@@ -11,6 +11,7 @@ public static class WorkerServiceCollectionExtensions
     {
         services.AddSingleton<WorkerPoolStore>();
         services.AddSingleton<WorkerStore>();
+        services.AddSingleton<EgressAuthorizer>();
         services.AddSingleton<WorkerHub>();
         services.AddSingleton<IWorkerDispatcher>(sp => sp.GetRequiredService<WorkerHub>());
         services.AddSingleton<WorkerGateway>();
