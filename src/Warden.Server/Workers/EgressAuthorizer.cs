@@ -33,6 +33,9 @@ public sealed class EgressAuthorizer(PolicyDecisions decisions, ConnectionFactor
     private static readonly EntityUid ConnectAction = new("Warden::Action", "egress.connect");
     private readonly ConcurrentDictionary<string, string> _orgNames = new(StringComparer.Ordinal);
 
+    // The policy reason of the latest decision per session, host and port, so the attempt's audit event can name it.
+    private readonly ConcurrentDictionary<(string Session, string Host, int Port), string> _lastDecision = new();
+
     /// <summary>The decision for one connection attempt, with the determining policies or the reason for a denial.</summary>
     public async Task<(bool Allowed, string Reason)> DecideAsync(string orgId, string sessionId, string host, int port, CancellationToken cancellationToken)
     {
@@ -49,14 +52,23 @@ public sealed class EgressAuthorizer(PolicyDecisions decisions, ConnectionFactor
         ]);
         var context = new RecordValue(new Dictionary<string, Value>(StringComparer.Ordinal) { ["port"] = LongValue.Of(port) });
         var response = Authorizer.IsAuthorized(new AuthorizationRequest(principal, ConnectAction, resource, context), bundle.Policies, entities);
-        return response.Decision == Decision.Allow
+        var result = response.Decision == Decision.Allow
             ? (true, $"permitted by {string.Join(", ", response.Reasons)} (policy {version})")
             : (false, response.Reasons.Count > 0 ? $"forbidden by {string.Join(", ", response.Reasons)} (policy {version})" : $"no policy permits {host}:{port} (policy {version})");
+        if (_lastDecision.Count > 10_000)
+        {
+            _lastDecision.Clear();
+        }
+
+        _lastDecision[(sessionId, host, port)] = result.Item2;
+        return result;
     }
 
     /// <summary>Records one finished attempt.</summary>
-    public Task RecordAsync(string orgId, Protocol.EgressAttemptMessage attempt, string workerName, CancellationToken cancellationToken) =>
-        audit.RecordAsync(new AuditEventDraft
+    public Task RecordAsync(string orgId, Protocol.EgressAttemptMessage attempt, string workerName, CancellationToken cancellationToken)
+    {
+        _lastDecision.TryRemove((attempt.SessionId, attempt.Host, attempt.Port), out var policy);
+        return audit.RecordAsync(new AuditEventDraft
         {
             OrgId = orgId,
             Actor = new AuditActor(Warden.Audit.ActorKind.AgentSession, attempt.SessionId),
@@ -69,6 +81,7 @@ public sealed class EgressAuthorizer(PolicyDecisions decisions, ConnectionFactor
                 ["worker"] = workerName,
                 ["scheme"] = attempt.Scheme,
                 ["reason"] = attempt.Reason,
+                ["policy"] = policy,
                 ["status"] = attempt.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["address"] = attempt.ResolvedAddress,
                 ["bytesUp"] = attempt.BytesUp.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -76,6 +89,7 @@ public sealed class EgressAuthorizer(PolicyDecisions decisions, ConnectionFactor
                 ["durationMs"] = attempt.DurationMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
             }),
         }, cancellationToken);
+    }
 
     private async Task<string> OrgNameAsync(string orgId, CancellationToken cancellationToken)
     {
