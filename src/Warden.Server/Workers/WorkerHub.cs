@@ -34,6 +34,7 @@ public sealed partial class WorkerHub : IWorkerDispatcher
     private readonly Lock _gate = new();
     private readonly Dictionary<string, LiveWorker> _workers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SessionBinding> _sessions = new(StringComparer.Ordinal);
+    private readonly TaskCompletionSource _recovered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Creates the hub.</summary>
@@ -204,6 +205,26 @@ public sealed partial class WorkerHub : IWorkerDispatcher
     /// </summary>
     public async Task RecoverAsync(CancellationToken cancellationToken = default)
     {
+        try
+        {
+            await RecoverCoreAsync(cancellationToken).ConfigureAwait(false);
+            _recovered.TrySetResult();
+        }
+        catch (Exception e)
+        {
+            _recovered.TrySetException(e);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Completes once <see cref="RecoverAsync"/> has run. The gateway waits for it, because the web server may accept a
+    /// fast-reconnecting worker before the hosted services have started.
+    /// </summary>
+    public Task WhenRecoveredAsync(CancellationToken cancellationToken) => _recovered.Task.WaitAsync(cancellationToken);
+
+    private async Task RecoverCoreAsync(CancellationToken cancellationToken)
+    {
         var lost = await _store.MarkConnectedLostAsync(Gateway, "The server restarted; waiting for the worker to reconnect.", cancellationToken).ConfigureAwait(false);
         var now = _time.GetUtcNow();
         foreach (var record in lost)
@@ -211,6 +232,11 @@ public sealed partial class WorkerHub : IWorkerDispatcher
             var sessions = await _store.ListActiveSessionsAsync(Gateway, record.Id, cancellationToken).ConfigureAwait(false);
             lock (_gate)
             {
+                if (_workers.ContainsKey(record.Id))
+                {
+                    continue;
+                }
+
                 var w = new LiveWorker
                 {
                     Id = record.Id, OrgId = record.OrgId, PoolId = record.PoolId, Pool = record.Pool, Name = record.Name,
@@ -650,13 +676,7 @@ public sealed partial class WorkerHub : IWorkerDispatcher
 
         LogSessionFailed(_logger, binding.SessionId, binding.WorkerId, reason);
         await _store.SetSessionStateAsync(Gateway, binding.SessionId, WorkerSessionState.Failed, reason, CancellationToken.None).ConfigureAwait(false);
-        var exception = new WorkerDispatchException(error, reason);
-        binding.Ready.TrySetException(exception);
-        foreach (var call in binding.Calls.Values)
-        {
-            call.Completion.TrySetException(exception);
-        }
-
+        // Recorded before anyone waiting on the session hears of it, so whoever reacts finds the audit event.
         await _audit.RecordAsync(new AuditEventDraft
         {
             OrgId = binding.OrgId,
@@ -666,6 +686,13 @@ public sealed partial class WorkerHub : IWorkerDispatcher
             Outcome = AuditOutcome.Failure,
             Details = AuditDrafts.Details(new Dictionary<string, string?> { ["reason"] = reason }),
         }).ConfigureAwait(false);
+        var exception = new WorkerDispatchException(error, reason);
+        binding.Ready.TrySetException(exception);
+        foreach (var call in binding.Calls.Values)
+        {
+            call.Completion.TrySetException(exception);
+        }
+
         if (wasReady)
         {
             SessionFailed?.Invoke(this, new WorkerSessionFailedEventArgs(binding.SessionId, binding.WorkerId, reason));
