@@ -113,7 +113,7 @@ public sealed partial class WorkerHub : IWorkerDispatcher
         {
             foreach (var w in _workers.Values.Where(w => w.TokenId == tokenId && w.Connection is not null))
             {
-                dropped.Add((w, w.Connection!, TakeSessions(w)));
+                dropped.Add((w, w.Connection!, SessionsOf(w)));
                 w.Connection = null;
                 w.State = WorkerState.Offline;
             }
@@ -162,7 +162,7 @@ public sealed partial class WorkerHub : IWorkerDispatcher
                 }
                 else if (w.State == WorkerState.Lost && w.LostAt is { } lostAt && now - lostAt >= Options.GracePeriod)
                 {
-                    expired.Add((w, lostAt, TakeSessions(w)));
+                    expired.Add((w, lostAt, SessionsOf(w)));
                     w.State = WorkerState.Offline;
                 }
             }
@@ -283,9 +283,9 @@ public sealed partial class WorkerHub : IWorkerDispatcher
             w.LastHeartbeat = now;
             w.HeartbeatPersistedAt = now;
             var held = hello.Sessions.ToHashSet(StringComparer.Ordinal);
-            foreach (var id in w.Sessions.ToList())
+            foreach (var binding in SessionsOf(w))
             {
-                var binding = _sessions[id];
+                var id = binding.SessionId;
                 if (!held.Contains(id))
                 {
                     failed.Add((binding, $"Worker '{w.Name}' restarted and no longer holds the session's workspace."));
@@ -328,7 +328,7 @@ public sealed partial class WorkerHub : IWorkerDispatcher
         List<SessionBinding> bindings;
         lock (_gate)
         {
-            bindings = worker.Sessions.Select(id => _sessions[id]).ToList();
+            bindings = SessionsOf(worker);
         }
 
         foreach (var b in bindings)
@@ -451,7 +451,7 @@ public sealed partial class WorkerHub : IWorkerDispatcher
             if (clean)
             {
                 worker.State = WorkerState.Offline;
-                sessions = TakeSessions(worker);
+                sessions = SessionsOf(worker);
                 _workers.Remove(worker.Id);
             }
             else
@@ -701,7 +701,7 @@ public sealed partial class WorkerHub : IWorkerDispatcher
         Signal();
     }
 
-    private List<SessionBinding> TakeSessions(LiveWorker worker) =>
+    private List<SessionBinding> SessionsOf(LiveWorker worker) =>
         worker.Sessions.Select(id => _sessions.TryGetValue(id, out var b) ? b : null).OfType<SessionBinding>().ToList();
 
     private SessionBinding? Binding(LiveWorker worker, string sessionId) =>
