@@ -2,11 +2,14 @@ using BenchmarkDotNet.Jobs;
 using Warden.Benchmarks;
 
 // Usage: dotnet run -c Release --project bench/Warden.Benchmarks -- audit [--events N] [--postgres "Host=..."]
+//        dotnet run -c Release --project bench/Warden.Benchmarks -- workers [--calls N] [--workers N]
 var command = args.Length > 0 ? args[0] : "audit";
 return command switch
 {
     "audit" => await AuditBenchmark.RunAsync(args[1..]).ConfigureAwait(false),
     "policy" => RunPolicy(args[1..]),
+    "workers" => await WorkerBenchmark.RunAsync(args[1..]).ConfigureAwait(false),
+    "workers-server" => await WorkerBenchmark.ServeAsync(args[1..]).ConfigureAwait(false),
     _ => Usage(),
 };
 
@@ -21,6 +24,6 @@ static int RunPolicy(string[] rest)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Warden.Benchmarks audit [--events N] [--postgres CONNECTION] | policy");
+    Console.Error.WriteLine("usage: Warden.Benchmarks audit [--events N] [--postgres CONNECTION] | policy | workers [--calls N] [--workers N] [--postgres CONNECTION]");
     return 2;
 }

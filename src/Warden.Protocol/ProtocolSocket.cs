@@ -10,7 +10,8 @@ namespace Warden.Protocol;
 public sealed class ProtocolSocket(WebSocket socket) : IDisposable
 {
     private readonly SemaphoreSlim _sendLock = new(1, 1);
-    private readonly ArrayBufferWriter<byte> _receiveBuffer = new(4096);
+    // Small to start with: a server holds thousands of idle connections, and most messages are a few hundred bytes.
+    private readonly ArrayBufferWriter<byte> _receiveBuffer = new(512);
 
     /// <summary>The underlying socket.</summary>
     public WebSocket Socket => socket;
@@ -60,7 +61,7 @@ public sealed class ProtocolSocket(WebSocket socket) : IDisposable
         _receiveBuffer.ResetWrittenCount();
         while (true)
         {
-            var memory = _receiveBuffer.GetMemory(4096);
+            var memory = _receiveBuffer.GetMemory(512);
             var result = await socket.ReceiveAsync(memory, cancellationToken).ConfigureAwait(false);
             if (result.MessageType == WebSocketMessageType.Close)
             {

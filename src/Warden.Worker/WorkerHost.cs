@@ -332,9 +332,10 @@ public sealed partial class WorkerHost : IAsyncDisposable, Runtime.IEgressChanne
             LogSessionReady(_logger, assign.SessionId, session.Ready.PrepareMs, workspace.FromMirror);
             await SendAsync(session.Ready).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is WorkspaceException or IOException or UnauthorizedAccessException or OperationCanceledException or InvalidOperationException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            var reason = e is WorkspaceException ? e.Message : $"The session could not be prepared: {e.Message}";
+            // Whatever went wrong (git, the file system, the runtime factory), the server must hear of it rather than wait.
+            var reason = e is WorkspaceException ? e.Message : $"The session could not be prepared ({e.GetType().Name}): {e.Message}";
             LogSessionFailed(_logger, assign.SessionId, reason);
             session.Fail(e);
             _sessions.TryRemove(assign.SessionId, out _);

@@ -89,6 +89,10 @@ public sealed partial record WorkerOptions
         return errors;
     }
 
+    /// <summary>For logs: everything but the join token.</summary>
+    public override string ToString() =>
+        $"WorkerOptions {{ Server = {Server}, Pool = {Pool}, Name = {Name}, Capacity = {Capacity}, Labels = {string.Join(",", Labels.Select(kv => kv.Key + "=" + kv.Value))}, DataDirectory = {DataDirectory}, JoinToken = *** }}";
+
     /// <summary>The WebSocket URL of the connect endpoint for <paramref name="server"/>.</summary>
     public static Uri ConnectUri(Uri server)
     {

@@ -91,5 +91,6 @@ public sealed class LedgerAndBackoffTests
         Should.Throw<FormatException>(() => WorkerOptions.ParseLabels("novalue"));
         WorkerOptions.ConnectUri(new Uri("https://w.example/base/")).ToString().ShouldBe("wss://w.example/base/api/v1/workers/connect");
         WorkerOptions.ConnectUri(new Uri("http://127.0.0.1:5000")).ToString().ShouldBe("ws://127.0.0.1:5000/api/v1/workers/connect");
+        (options with { JoinToken = "wjt_supersecretvalue123" }).ToString().ShouldNotContain("supersecretvalue");
     }
 }

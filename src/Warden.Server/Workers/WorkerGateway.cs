@@ -42,6 +42,7 @@ public sealed partial class WorkerGateway(WorkerPoolStore pools, WorkerStore wor
         using var webSocket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { SubProtocol = subProtocol, KeepAliveInterval = TimeSpan.FromSeconds(20) }).ConfigureAwait(false);
         using var socket = new ProtocolSocket(webSocket);
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping, context.RequestAborted);
+        await hub.WhenRecoveredAsync(stopping.Token).ConfigureAwait(false);
         var registration = await RegisterAsync(socket, identity, stopping.Token).ConfigureAwait(false);
         if (registration is not var (worker, hello, registered))
         {

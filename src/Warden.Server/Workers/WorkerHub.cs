@@ -35,6 +35,7 @@ public sealed partial class WorkerHub : IWorkerDispatcher
     private readonly Dictionary<string, LiveWorker> _workers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SessionBinding> _sessions = new(StringComparer.Ordinal);
     private readonly EgressAuthorizer _egress;
+    private readonly TaskCompletionSource _recovered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Creates the hub.</summary>
@@ -114,7 +115,7 @@ public sealed partial class WorkerHub : IWorkerDispatcher
         {
             foreach (var w in _workers.Values.Where(w => w.TokenId == tokenId && w.Connection is not null))
             {
-                dropped.Add((w, w.Connection!, TakeSessions(w)));
+                dropped.Add((w, w.Connection!, SessionsOf(w)));
                 w.Connection = null;
                 w.State = WorkerState.Offline;
             }
@@ -163,7 +164,7 @@ public sealed partial class WorkerHub : IWorkerDispatcher
                 }
                 else if (w.State == WorkerState.Lost && w.LostAt is { } lostAt && now - lostAt >= Options.GracePeriod)
                 {
-                    expired.Add((w, lostAt, TakeSessions(w)));
+                    expired.Add((w, lostAt, SessionsOf(w)));
                     w.State = WorkerState.Offline;
                 }
             }
@@ -206,6 +207,26 @@ public sealed partial class WorkerHub : IWorkerDispatcher
     /// </summary>
     public async Task RecoverAsync(CancellationToken cancellationToken = default)
     {
+        try
+        {
+            await RecoverCoreAsync(cancellationToken).ConfigureAwait(false);
+            _recovered.TrySetResult();
+        }
+        catch (Exception e)
+        {
+            _recovered.TrySetException(e);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Completes once <see cref="RecoverAsync"/> has run. The gateway waits for it, because the web server may accept a
+    /// fast-reconnecting worker before the hosted services have started.
+    /// </summary>
+    public Task WhenRecoveredAsync(CancellationToken cancellationToken) => _recovered.Task.WaitAsync(cancellationToken);
+
+    private async Task RecoverCoreAsync(CancellationToken cancellationToken)
+    {
         var lost = await _store.MarkConnectedLostAsync(Gateway, "The server restarted; waiting for the worker to reconnect.", cancellationToken).ConfigureAwait(false);
         var now = _time.GetUtcNow();
         foreach (var record in lost)
@@ -213,6 +234,11 @@ public sealed partial class WorkerHub : IWorkerDispatcher
             var sessions = await _store.ListActiveSessionsAsync(Gateway, record.Id, cancellationToken).ConfigureAwait(false);
             lock (_gate)
             {
+                if (_workers.ContainsKey(record.Id))
+                {
+                    continue;
+                }
+
                 var w = new LiveWorker
                 {
                     Id = record.Id, OrgId = record.OrgId, PoolId = record.PoolId, Pool = record.Pool, Name = record.Name,
@@ -259,9 +285,9 @@ public sealed partial class WorkerHub : IWorkerDispatcher
             w.LastHeartbeat = now;
             w.HeartbeatPersistedAt = now;
             var held = hello.Sessions.ToHashSet(StringComparer.Ordinal);
-            foreach (var id in w.Sessions.ToList())
+            foreach (var binding in SessionsOf(w))
             {
-                var binding = _sessions[id];
+                var id = binding.SessionId;
                 if (!held.Contains(id))
                 {
                     failed.Add((binding, $"Worker '{w.Name}' restarted and no longer holds the session's workspace."));
@@ -304,7 +330,7 @@ public sealed partial class WorkerHub : IWorkerDispatcher
         List<SessionBinding> bindings;
         lock (_gate)
         {
-            bindings = worker.Sessions.Select(id => _sessions[id]).ToList();
+            bindings = SessionsOf(worker);
         }
 
         foreach (var b in bindings)
@@ -437,7 +463,7 @@ public sealed partial class WorkerHub : IWorkerDispatcher
             if (clean)
             {
                 worker.State = WorkerState.Offline;
-                sessions = TakeSessions(worker);
+                sessions = SessionsOf(worker);
                 _workers.Remove(worker.Id);
             }
             else
@@ -662,13 +688,7 @@ public sealed partial class WorkerHub : IWorkerDispatcher
 
         LogSessionFailed(_logger, binding.SessionId, binding.WorkerId, reason);
         await _store.SetSessionStateAsync(Gateway, binding.SessionId, WorkerSessionState.Failed, reason, CancellationToken.None).ConfigureAwait(false);
-        var exception = new WorkerDispatchException(error, reason);
-        binding.Ready.TrySetException(exception);
-        foreach (var call in binding.Calls.Values)
-        {
-            call.Completion.TrySetException(exception);
-        }
-
+        // Recorded before anyone waiting on the session hears of it, so whoever reacts finds the audit event.
         await _audit.RecordAsync(new AuditEventDraft
         {
             OrgId = binding.OrgId,
@@ -678,6 +698,13 @@ public sealed partial class WorkerHub : IWorkerDispatcher
             Outcome = AuditOutcome.Failure,
             Details = AuditDrafts.Details(new Dictionary<string, string?> { ["reason"] = reason }),
         }).ConfigureAwait(false);
+        var exception = new WorkerDispatchException(error, reason);
+        binding.Ready.TrySetException(exception);
+        foreach (var call in binding.Calls.Values)
+        {
+            call.Completion.TrySetException(exception);
+        }
+
         if (wasReady)
         {
             SessionFailed?.Invoke(this, new WorkerSessionFailedEventArgs(binding.SessionId, binding.WorkerId, reason));
@@ -686,7 +713,7 @@ public sealed partial class WorkerHub : IWorkerDispatcher
         Signal();
     }
 
-    private List<SessionBinding> TakeSessions(LiveWorker worker) =>
+    private List<SessionBinding> SessionsOf(LiveWorker worker) =>
         worker.Sessions.Select(id => _sessions.TryGetValue(id, out var b) ? b : null).OfType<SessionBinding>().ToList();
 
     private SessionBinding? Binding(LiveWorker worker, string sessionId) =>

@@ -67,6 +67,9 @@ public sealed class WorkerConnectionTests
         using var raw = new ProtocolSocket(socket);
         await raw.SendAsync(new HelloMessage { Name = "raw", SoftwareVersion = "9.9.9", Capacity = 3, Labels = new Dictionary<string, string> { ["arch"] = "arm64" } });
         var registered = (await raw.ReceiveAsync()).ShouldBeOfType<RegisteredMessage>();
+        // A frame that is not a message is answered with an error; the connection carries on.
+        await socket.SendAsync("""{"type":"teleport","v":1}"""u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+        (await raw.ReceiveAsync()).ShouldBeOfType<ErrorMessage>().Code.ShouldBe(ErrorCodes.BadMessage);
         await raw.SendAsync(new HeartbeatMessage { Running = 0, Load = 0.75 });
         await WorkerTestbed.Until(async () => (await bed.WorkerAsync(registered.WorkerId)).Load == 0.75, "the heartbeat's load is visible");
         var online = await bed.WorkerAsync(registered.WorkerId);
@@ -101,6 +104,34 @@ public sealed class WorkerConnectionTests
         var actions = (await client.SearchAuditAsync("default", new Dictionary<string, string?> { ["resource_type"] = "worker" })).Events.Select(e => e.Action).ToList();
         actions.ShouldContain("worker.connect");
         actions.ShouldContain("worker.lost");
+    }
+
+    [Fact]
+    public async Task Hello_FromAnUnsupportedProtocolVersion_OrNotFirst_IsRefusedWithAReason()
+    {
+        await using var bed = await WorkerTestbed.StartAsync();
+        var token = await bed.JoinTokenAsync("linux");
+
+        async Task<ErrorMessage> RefusedAsync(ProtocolMessage first)
+        {
+            using var socket = new ClientWebSocket();
+            socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
+            await socket.ConnectAsync(WorkerOptions.ConnectUri(bed.BaseAddress), CancellationToken.None);
+            using var raw = new ProtocolSocket(socket);
+            await raw.SendAsync(first);
+            var reply = (await raw.ReceiveAsync()).ShouldBeOfType<ErrorMessage>();
+            (await raw.ReceiveAsync()).ShouldBeNull("the server closes after refusing");
+            return reply;
+        }
+
+        var future = await RefusedAsync(new HelloMessage { Version = ProtocolVersions.Current + 1, Name = "future", SoftwareVersion = "99" });
+        var noHello = await RefusedAsync(new HeartbeatMessage());
+
+        future.Code.ShouldBe(ErrorCodes.UnsupportedVersion);
+        future.Message.ShouldContain($"speaks {ProtocolVersions.Minimum} to {ProtocolVersions.Current}");
+        noHello.Code.ShouldBe(ErrorCodes.NotRegistered);
+        using var client = bed.Client();
+        (await client.ListWorkersAsync("default")).ShouldBeEmpty();
     }
 
     [Fact]
@@ -249,9 +280,13 @@ public sealed class WorkerConnectionTests
         refused.Error.ShouldBe(WorkerDispatchError.NoWorkerAvailable);
         stillWorks.Output!.ShouldContain("still here");
         await WorkerTestbed.Until(async () => (await bed.WorkerAsync(worker.WorkerId!)).State == "offline", "the drained worker goes offline");
-        var actions = (await client.SearchAuditAsync("default", new Dictionary<string, string?> { ["resource_type"] = "worker" })).Events.Select(e => e.Action).ToList();
+        List<string> actions = [];
+        await WorkerTestbed.Until(async () =>
+        {
+            actions = (await client.SearchAuditAsync("default", new Dictionary<string, string?> { ["resource_type"] = "worker" })).Events.Select(e => e.Action).ToList();
+            return actions.Contains("worker.disconnect");
+        }, "the disconnect is audited");
         actions.ShouldContain("worker.drain");
-        actions.ShouldContain("worker.disconnect");
         actions.ShouldNotContain("worker.lost");
     }
 

@@ -119,6 +119,9 @@ public sealed class WorkerSurfaceTests : IDisposable
         var hidden = await Should.ThrowAsync<Warden.Client.WardenApiException>(asMallory.ListWorkersAsync("default"));
         var hiddenWorker = await Should.ThrowAsync<Warden.Client.WardenApiException>(asMallory.DrainWorkerAsync("default", worker.WorkerId!));
 
+        var openapi = await http.GetStringAsync("openapi/v1.json");
+        openapi.ShouldContain("/api/v1/orgs/{org}/pools/{pool}/tokens");
+        openapi.ShouldContain("/api/v1/orgs/{org}/workers/{id}/drain");
         unknownField.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
         unknownField.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
         hidden.Status.ShouldBe(404);
