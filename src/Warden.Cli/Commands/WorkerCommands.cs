@@ -31,16 +31,17 @@ public static class WorkerCommands
         var data = new Option<string>("--data") { Description = "Data folder: worker id, mirror cache, workspaces.", DefaultValueFactory = _ => ".warden-worker" };
         var name = new Option<string?>("--name") { Description = "The worker's name (default: the host name)." };
         var insecure = new Option<bool>("--insecure-no-sandbox") { Description = "Run sessions WITHOUT a sandbox when bubblewrap is unusable (development only; loudly logged)." };
+        var bwrap = new Option<string?>("--bwrap") { Description = "Path to bubblewrap (default: bwrap on PATH)." };
         var privateEgress = new Option<bool>("--egress-allow-private") { Description = "Let sandboxes reach private and loopback addresses through the egress proxy when policy permits the host (internal package mirrors)." };
         var worker = new Command("worker", "Run a worker that dials the server (outbound only), or manage workers (list, show, drain).")
         {
-            server, token, pool, labels, capacity, data, name, insecure, privateEgress,
+            server, token, pool, labels, capacity, data, name, insecure, privateEgress, bwrap,
         };
         worker.SetHandler(env, async (ctx, ct) =>
         {
             var url = ctx.Parse.GetValue(server) ?? env.Variable("WARDEN_SERVER") ?? throw new CliException("Pass --server URL (the Warden server to connect to), or use 'warden worker list|show|drain'.");
             var secret = ctx.Parse.GetValue(token) ?? env.Variable("WARDEN_WORKER_TOKEN") ?? throw new CliException("Pass --token with a pool join token (create one with 'warden pool token create POOL').");
-            var runtime = WorkerRuntimes.Select(ctx.Parse.GetValue(insecure), out var refusal, ctx.Parse.GetValue(privateEgress)) ?? throw new CliException(refusal!);
+            var runtime = WorkerRuntimes.Select(ctx.Parse.GetValue(insecure), out var refusal, ctx.Parse.GetValue(privateEgress), ctx.Parse.GetValue(bwrap)) ?? throw new CliException(refusal!);
             IReadOnlyDictionary<string, string> parsedLabels;
             try
             {

@@ -24,13 +24,14 @@ public static class WorkerRuntimes
     /// <paramref name="allowPrivateEgress"/> lets sandboxes reach loopback and private addresses through the egress
     /// proxy when policy permits the host (for package mirrors inside the network and for tests).
     /// </summary>
-    public static ISessionRuntimeFactory? Select(bool insecureNoSandbox, out string? refusal, bool allowPrivateEgress = false)
+    public static ISessionRuntimeFactory? Select(bool insecureNoSandbox, out string? refusal, bool allowPrivateEgress = false, string? bubblewrapPath = null)
     {
         refusal = null;
-        var report = SandboxRuntime.Probe();
+        var options = bubblewrapPath is null ? new SandboxRuntimeOptions() : new SandboxRuntimeOptions { BubblewrapPath = bubblewrapPath };
+        var report = SandboxRuntime.Probe(options);
         if (report.BubblewrapWorks && report.CgroupLimitsAvailable)
         {
-            return new SandboxSessionRuntimeFactory(SandboxRuntime.Create(), allowPrivateEgressTargets: allowPrivateEgress);
+            return new SandboxSessionRuntimeFactory(SandboxRuntime.Create(options), allowPrivateEgressTargets: allowPrivateEgress);
         }
 
         if (insecureNoSandbox)

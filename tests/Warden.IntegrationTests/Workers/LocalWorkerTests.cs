@@ -7,7 +7,7 @@ using Warden.Client.Contracts;
 
 namespace Warden.IntegrationTests.Workers;
 
-/// <summary><c>warden up</c> as a real process: the local worker joins pool <c>local</c> only under <c>--insecure-no-sandbox</c>.</summary>
+/// <summary><c>warden up</c> as a real process: the local worker joins pool <c>local</c>, sandboxed by bubblewrap.</summary>
 public sealed partial class LocalWorkerTests : IDisposable
 {
     private readonly string _work = Path.Combine(Path.GetTempPath(), "warden-up-worker-" + Guid.NewGuid().ToString("N"));
@@ -17,14 +17,9 @@ public sealed partial class LocalWorkerTests : IDisposable
     public void Dispose() => Directory.Delete(_work, true);
 
     [Fact]
-    public async Task WardenUp_StartsALocalWorkerOnlyWhenAllowedToRunWithoutASandbox()
+    public async Task WardenUp_StartsASandboxedLocalWorker()
     {
-        var (plain, plainOut) = await StartAsync("up", "--listen", "127.0.0.1:0");
-        await StopAsync(plain);
-        plainOut.ShouldContain("Local worker: not started.");
-        plainOut.ShouldContain("--insecure-no-sandbox");
-
-        var (insecure, output) = await StartAsync("up", "--listen", "127.0.0.1:0", "--insecure-no-sandbox");
+        var (insecure, output) = await StartAsync("up", "--listen", "127.0.0.1:0");
         try
         {
             output.ShouldContain("Local worker: pool 'local'");
@@ -40,7 +35,8 @@ public sealed partial class LocalWorkerTests : IDisposable
             }, "the local worker registers");
             var local = workers!.Single();
             local.Pool.ShouldBe("local");
-            local.Sandboxed.ShouldBeFalse();
+            local.Sandboxed.ShouldBeTrue();
+            output.ShouldNotContain("WARNING");
         }
         finally
         {

@@ -85,13 +85,19 @@ public sealed class WorkerSurfaceTests : IDisposable
         await using var bed = await WorkerTestbed.StartAsync();
         var data = Path.Combine(_config, "worker-data");
 
-        var noSandbox = await Run("worker", "--server", bed.BaseAddress.ToString(), "--token", "wjt_" + new string('a', 43), "--data", data);
+        // A host without a usable bubblewrap (simulated with a path that does not exist).
+        var noSandbox = await Run("worker", "--server", bed.BaseAddress.ToString(), "--token", "wjt_" + new string('a', 43), "--data", data, "--bwrap", "/nonexistent/bwrap");
         var noServer = await Run("worker", "--token", "wjt_x", "--insecure-no-sandbox");
-        var rejected = await Run("worker", "--server", bed.BaseAddress.ToString(), "--token", "wjt_" + new string('a', 43), "--insecure-no-sandbox", "--data", data);
+        var rejected = await Run("worker", "--server", bed.BaseAddress.ToString(), "--token", "wjt_" + new string('a', 43), "--insecure-no-sandbox", "--data", data, "--bwrap", "/nonexistent/bwrap");
+        var sandboxed = await Run("worker", "--server", bed.BaseAddress.ToString(), "--token", "wjt_" + new string('a', 43), "--data", data);
         var badToken = await Run("worker", "--server", bed.BaseAddress.ToString(), "--token", "wdn_abc", "--insecure-no-sandbox", "--data", data);
 
         noSandbox.Code.ShouldBe(1);
-        noSandbox.Err.Trim().ShouldBe("error: " + Warden.Cli.Commands.WorkerRuntimes.SandboxRequired);
+        noSandbox.Err.Trim().ShouldStartWith("error: " + Warden.Cli.Commands.WorkerRuntimes.SandboxRequired);
+        noSandbox.Err.ShouldContain("--insecure-no-sandbox");
+        sandboxed.Code.ShouldBe(1);
+        sandboxed.Err.ShouldNotContain("WARNING");
+        sandboxed.Err.ShouldContain("error: The server refused the join token (401)");
         noServer.Code.ShouldBe(1);
         noServer.Err.ShouldContain("--server");
         rejected.Code.ShouldBe(1);
