@@ -202,19 +202,28 @@ public sealed partial class WorkerHost : IAsyncDisposable, Runtime.IEgressChanne
         _connection = connection;
         Interlocked.Increment(ref _registrations);
         LogRegistered(_logger, registered.WorkerId, registered.Pool, registered.Resumed.Count);
-        using var loop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // The loops are not cancelled by shutdown directly: cancelling a pending receive aborts the WebSocket, and a
+        // stopping worker should say goodbye so the server fails its sessions at once instead of after the grace period.
+        using var loop = new CancellationTokenSource();
         var heartbeat = HeartbeatLoopAsync(TimeSpan.FromMilliseconds(Math.Max(100, registered.HeartbeatIntervalMs)), loop.Token);
         var receive = ReceiveLoopAsync(connection, loop.Token);
-        var finished = await Task.WhenAny(receive, _options.ExitWhenDrained ? _drained.Task : Task.Delay(Timeout.Infinite, loop.Token)).ConfigureAwait(false);
+        using var shutdownWait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var shutdown = Task.Delay(Timeout.Infinite, shutdownWait.Token);
+        var drained = _options.ExitWhenDrained ? _drained.Task : new TaskCompletionSource().Task;
+        var finished = await Task.WhenAny(receive, drained, shutdown).ConfigureAwait(false);
         if (finished != receive)
         {
-            await connection.CloseAsync(WebSocketCloseStatus.NormalClosure, "drained", TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            await connection.CloseAsync(WebSocketCloseStatus.NormalClosure, finished == drained ? "drained" : "worker stopping", TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            // Give the server's closing handshake a moment to arrive.
+            await Task.WhenAny(receive, Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None)).ConfigureAwait(false);
         }
 
         _connection = null;
         await loop.CancelAsync().ConfigureAwait(false);
         await IgnoreCancellationAsync(heartbeat).ConfigureAwait(false);
         await IgnoreCancellationAsync(receive).ConfigureAwait(false);
+        await shutdownWait.CancelAsync().ConfigureAwait(false);
+        await IgnoreCancellationAsync(shutdown).ConfigureAwait(false);
         LogDisconnected(_logger);
         return true;
     }

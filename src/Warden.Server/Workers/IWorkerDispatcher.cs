@@ -22,6 +22,8 @@ public interface IWorkerDispatcher
     /// Runs <paramref name="call"/> on the session's worker, streaming its output to <paramref name="onOutput"/>. If the
     /// connection drops, the call is sent again with the same id once the worker is back; it fails with
     /// <see cref="WorkerDispatchException"/> when the worker does not return within the grace period.
+    /// <paramref name="onOutput"/> runs on the worker connection's reader: it should hand the chunk on and return, never
+    /// wait for another call to the same worker.
     /// </summary>
     Task<ToolResult> ExecuteToolAsync(string sessionId, ToolCall call, Func<ToolOutputChunk, ValueTask> onOutput, CancellationToken cancellationToken);
 

@@ -130,12 +130,13 @@ public sealed partial class WorkerHub : IWorkerDispatcher
         {
             await socket.CloseAsync(WebSocketCloseStatus.PolicyViolation, "join token revoked", TimeSpan.FromSeconds(2)).ConfigureAwait(false);
             socket.Abort();
-            await _store.SetStateAsync(Gateway, worker.Id, WorkerState.Offline, reason, CancellationToken.None).ConfigureAwait(false);
-            await RecordAsync(worker, "worker.disconnect", new() { ["reason"] = reason }).ConfigureAwait(false);
             foreach (var s in sessions)
             {
                 await FailSessionAsync(s, $"Worker '{worker.Name}' was disconnected: {reason}.").ConfigureAwait(false);
             }
+
+            await _store.SetStateAsync(Gateway, worker.Id, WorkerState.Offline, reason, CancellationToken.None).ConfigureAwait(false);
+            await RecordAsync(worker, "worker.disconnect", new() { ["reason"] = reason }).ConfigureAwait(false);
         }
 
         Signal();
@@ -187,11 +188,12 @@ public sealed partial class WorkerHub : IWorkerDispatcher
         foreach (var (worker, lostAt, sessions) in expired)
         {
             var reason = $"Worker '{worker.Name}' ({worker.Id}) stopped responding at {lostAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC and did not return within the {Seconds(Options.GracePeriod)} s grace period.";
-            await _store.SetStateAsync(Gateway, worker.Id, WorkerState.Offline, "lost for longer than the grace period", cancellationToken).ConfigureAwait(false);
             foreach (var s in sessions)
             {
                 await FailSessionAsync(s, reason).ConfigureAwait(false);
             }
+
+            await _store.SetStateAsync(Gateway, worker.Id, WorkerState.Offline, "lost for longer than the grace period", cancellationToken).ConfigureAwait(false);
         }
 
         if (silent.Count > 0 || expired.Count > 0)
@@ -475,12 +477,14 @@ public sealed partial class WorkerHub : IWorkerDispatcher
 
         if (clean)
         {
-            await _store.SetStateAsync(Gateway, worker.Id, WorkerState.Offline, reason, CancellationToken.None).ConfigureAwait(false);
-            await RecordAsync(worker, "worker.disconnect", new() { ["reason"] = reason }).ConfigureAwait(false);
+            // Sessions first, so whoever sees the worker offline also sees why its sessions ended.
             foreach (var s in sessions)
             {
                 await FailSessionAsync(s, $"Worker '{worker.Name}' disconnected ({reason}).").ConfigureAwait(false);
             }
+
+            await _store.SetStateAsync(Gateway, worker.Id, WorkerState.Offline, reason, CancellationToken.None).ConfigureAwait(false);
+            await RecordAsync(worker, "worker.disconnect", new() { ["reason"] = reason }).ConfigureAwait(false);
         }
         else
         {

@@ -261,6 +261,28 @@ public sealed class WorkerConnectionTests
     }
 
     [Fact]
+    public async Task StoppedWorker_SaysGoodbye_SoItsSessionsFailAtOnceWithAReason()
+    {
+        await using var bed = await WorkerTestbed.StartAsync();
+        var options = bed.Options(await bed.JoinTokenAsync("linux"), "stopping");
+        await using var worker = new WorkerHost(options, new Warden.Worker.Runtime.ProcessSessionRuntimeFactory());
+        using var stop = new CancellationTokenSource();
+        var run = Task.Run(() => worker.RunAsync(stop.Token));
+        await WorkerTestbed.Until(() => worker.Registrations > 0, "the worker registers");
+        await bed.Dispatcher.AssignAsync(bed.OrgId, "linux", NoLabels, "sess1", new WorkspaceRequest(), CancellationToken.None);
+
+        await stop.CancelAsync();
+        await run.WaitAsync(TimeSpan.FromSeconds(30));
+        await WorkerTestbed.Until(async () => (await bed.WorkerAsync(worker.WorkerId!)).State == "offline", "the server takes the worker offline without waiting for the grace period");
+
+        using var client = bed.Client();
+        var session = (await client.GetWorkerAsync("default", worker.WorkerId!)).Sessions.Single();
+        session.State.ShouldBe("failed");
+        session.Reason!.ShouldContain("worker stopping");
+        Directory.Exists(worker.Workspaces.WorkspacePath("sess1")).ShouldBeFalse();
+    }
+
+    [Fact]
     public async Task Drain_LetsTheRunningSessionFinish_RefusesNewOnes_ThenTheWorkerLeaves()
     {
         await using var bed = await WorkerTestbed.StartAsync();

@@ -128,8 +128,9 @@ internal sealed class WorkerTestbed : IAsyncDisposable
     public async Task KillAsync(WorkerHost host)
     {
         var entry = _workers.Single(w => w.Host == host);
-        await entry.Stop.CancelAsync();
+        // Abort first: a worker that is merely stopped says goodbye, a killed one does not.
         host.AbortConnection();
+        await entry.Stop.CancelAsync();
         await IgnoreAsync(entry.Run);
     }
 
@@ -150,8 +151,8 @@ internal sealed class WorkerTestbed : IAsyncDisposable
     {
         foreach (var (host, stop, run) in _workers)
         {
-            await stop.CancelAsync();
             host.AbortConnection();
+            await stop.CancelAsync();
             await IgnoreAsync(run);
             await host.DisposeAsync();
         }
