@@ -12,6 +12,13 @@ internal static class ProviderRequests
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private static readonly MediaTypeHeaderValue Json = new("application/json");
+    private const int MaxKeptBuffer = 64 * 1024;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? _threadBuffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? _threadWriter;
 
     /// <summary>
     /// The body's bytes with <c>stream</c> matching <paramref name="stream"/> (and <c>stream_options</c> dropped from
@@ -20,8 +27,13 @@ internal static class ProviderRequests
     /// </summary>
     public static byte[] Serialize(JsonObject body, bool? stream, string[]? omit = null, KeyValuePair<string, string>? extra = null)
     {
-        var buffer = new ArrayBufferWriter<byte>(4096);
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        // Each thread keeps one buffer and writer: a request body is written here and copied out once, so the only
+        // allocation per request is the array that is sent.
+        var buffer = _threadBuffer ??= new ArrayBufferWriter<byte>(4096);
+        var writer = _threadWriter ??= new Utf8JsonWriter(buffer, WriterOptions);
+        buffer.ResetWrittenCount();
+        writer.Reset(buffer);
+        try
         {
             writer.WriteStartObject();
             foreach (var (name, value) in body)
@@ -53,9 +65,18 @@ internal static class ProviderRequests
             }
 
             writer.WriteEndObject();
+            writer.Flush();
+            return buffer.WrittenSpan.ToArray();
         }
-
-        return buffer.WrittenSpan.ToArray();
+        finally
+        {
+            if (buffer.Capacity > MaxKeptBuffer)
+            {
+                // Do not keep a large prompt's buffer alive on this thread.
+                _threadBuffer = null;
+                _threadWriter = null;
+            }
+        }
     }
 
     /// <summary>A POST of JSON <paramref name="bytes"/> to <paramref name="uri"/>, accepting SSE when streaming.</summary>

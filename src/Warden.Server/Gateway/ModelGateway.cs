@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -392,11 +393,18 @@ public sealed partial class ModelGateway : IDisposable
         VirtualKeyIdentity key, GatewayCatalog.Snapshot snapshot, CancellationToken ct)
     {
         byte[] bytes;
-        JsonObject parsed;
+        JsonObject? parsed = null;
+        TokenUsage? usage = null;
         try
         {
             bytes = await ReadLimitedAsync(response, MaxUpstreamBody, ct).ConfigureAwait(false);
-            parsed = JsonNode.Parse(bytes) as JsonObject ?? throw new JsonException("not an object");
+
+            // An answer passed through as it is needs only its usage, read without building a JSON tree; anything
+            // the quick read does not vouch for (including bodies that are not JSON) takes the full parse as before.
+            if (upstreamFormat != call.Format || !UsageReader.TryFromResponse(upstreamFormat, bytes, out usage))
+            {
+                parsed = JsonNode.Parse(bytes) as JsonObject ?? throw new JsonException("not an object");
+            }
         }
         catch (OperationCanceledException) when (!ctx.RequestAborted.IsCancellationRequested)
         {
@@ -407,10 +415,14 @@ public sealed partial class ModelGateway : IDisposable
             return new Failure(ModelErrorKind.UpstreamError, $"{target.Provider}:{target.Model} sent an unreadable answer", 502, null) { Retryable = true };
         }
 
-        var usage = UsageReader.FromResponse(upstreamFormat, parsed);
+        if (parsed is not null)
+        {
+            usage = UsageReader.FromResponse(upstreamFormat, parsed);
+        }
+
         var output = upstreamFormat == call.Format
             ? bytes
-            : JsonSerializer.SerializeToUtf8Bytes(WireTranslator.TranslateResponse(upstreamFormat, call.Format, parsed, call.Route!));
+            : JsonSerializer.SerializeToUtf8Bytes(WireTranslator.TranslateResponse(upstreamFormat, call.Format, parsed!, call.Route!));
         _health.Success(key.OrgId, target.Provider, target.Model);
         call.Status = 200;
         call.Outcome = "success";
@@ -604,17 +616,38 @@ public sealed partial class ModelGateway : IDisposable
     private static async Task<byte[]> ReadLimitedAsync(HttpResponseMessage response, int limit, CancellationToken ct)
     {
         await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+        if (response.Content.Headers.ContentLength is { } length)
         {
-            if (buffer.Length + read > limit)
+            // The usual answer says how long it is: read it straight into an array of that size. The content stream
+            // ends at Content-Length and throws IOException when the body is cut short, as the loop below would.
+            if (length > limit)
             {
                 throw new IOException("The upstream answer is too large.");
             }
 
-            buffer.Write(chunk, 0, read);
+            var exact = new byte[length];
+            await stream.ReadExactlyAsync(exact, ct).ConfigureAwait(false);
+            return exact;
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            int read;
+            while ((read = await stream.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+            {
+                if (buffer.Length + read > limit)
+                {
+                    throw new IOException("The upstream answer is too large.");
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
         }
 
         return buffer.ToArray();
@@ -622,6 +655,12 @@ public sealed partial class ModelGateway : IDisposable
 
     private IEnumerable<RouteTarget> Plan(ModelRoute route, string orgId)
     {
+        if (route.Targets.Count == 1 && route.Fallbacks.Count == 0)
+        {
+            // One target and nothing to fall back to: tried whether healthy or cooling down, as below, without the lists.
+            return route.Targets;
+        }
+
         // Healthy targets by weighted draw, then the rest of the targets, then fallbacks in order; targets that are
         // cooling down come last in each group rather than not at all, so a route never refuses for want of trying.
         var healthy = route.Targets.Where(t => _health.IsHealthy(orgId, t.Provider, t.Model)).ToList();
@@ -706,28 +745,6 @@ public sealed partial class ModelGateway : IDisposable
         var outcome = call.Outcome ?? "error";
         var record = new ModelUsageRecord(call.Id, key.OrgId, key.Id, key.UserId, key.TeamId, call.Route ?? "(none)", call.Provider, call.Model, call.Client.Client,
             call.Status, outcome, usage.InputTokens, usage.OutputTokens, usage.CachedInputTokens, call.CostMicros, latencyMs, call.Stream, call.At);
-        var details = new Dictionary<string, object?>
-        {
-            [GenAiAttributes.OperationName] = call.Format == WireFormat.OpenAIEmbeddings ? "embeddings" : "chat",
-            [GenAiAttributes.ProviderName] = call.Provider,
-            [GenAiAttributes.RequestModel] = call.Route,
-            [GenAiAttributes.ResponseModel] = call.Model,
-            [GenAiAttributes.UsageInputTokens] = call.Usage is null ? null : usage.InputTokens,
-            [GenAiAttributes.UsageOutputTokens] = call.Usage is null ? null : usage.OutputTokens,
-            ["endpoint"] = call.Format.ToString(),
-            ["key"] = key.Name,
-            ["owner"] = $"{key.OwnerKind}:{key.OwnerName}",
-            ["client"] = call.Client.Client,
-            ["status"] = call.Status,
-            ["streamed"] = call.Stream,
-            ["attempts"] = call.Attempts,
-            ["latencyMs"] = latencyMs,
-            ["timeToFirstTokenMs"] = call.FirstByteTicks is { } fb ? (long)Stopwatch.GetElapsedTime(call.StartTicks, fb).TotalMilliseconds : null,
-            ["priced"] = call.Usage is null ? null : call.Priced,
-            ["error"] = call.Error,
-            ["inspection"] = call.Findings is { Count: > 0 } f ? string.Join(",", f.Select(x => $"{x.Kind}@{x.Location}x{x.Count}")) : null,
-            ["captured"] = call.CapturedRequest is not null ? true : null,
-        };
         var audit = new AuditEventDraft
         {
             OrgId = key.OrgId,
@@ -751,11 +768,76 @@ public sealed partial class ModelGateway : IDisposable
                 ErroringPolicies = p.Erroring,
             } : null,
             Cost = call.Usage is null || !call.Priced ? null : new AuditCost(call.CostMicros / 1_000_000m, "USD"),
-            Details = JsonSerializer.SerializeToElement(details.Where(d => d.Value is not null).ToDictionary(d => d.Key, d => d.Value), GatewayJson.Default.DictionaryStringObject),
+            Details = Details(call, key, usage, latencyMs),
         };
         var capture = call.CapturedRequest is null ? null
             : new ModelCapture(call.Id, key.OrgId, key.Id, call.CapturedRequest, call.CapturedResponse, call.At, call.At.AddDays(key.CaptureDays));
         _recorder.Enqueue(new UsageRecorder.CallRecord(record, capture, audit));
+    }
+
+    /// <summary>
+    /// The audit event's details: the call's gen_ai attributes and Warden's own, in this order, without the ones
+    /// that have no value. Written straight to JSON (the same text a dictionary of these fields serialised to),
+    /// since a boxed dictionary and its filtered copy cost more than the rest of the record.
+    /// </summary>
+    private static JsonElement Details(Call call, VirtualKeyIdentity key, TokenUsage usage, long latencyMs)
+    {
+        var buffer = new ArrayBufferWriter<byte>(768);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString(GenAiAttributes.OperationName, call.Format == WireFormat.OpenAIEmbeddings ? "embeddings" : "chat");
+            WriteIfSet(w, GenAiAttributes.ProviderName, call.Provider);
+            WriteIfSet(w, GenAiAttributes.RequestModel, call.Route);
+            WriteIfSet(w, GenAiAttributes.ResponseModel, call.Model);
+            if (call.Usage is not null)
+            {
+                w.WriteNumber(GenAiAttributes.UsageInputTokens, usage.InputTokens);
+                w.WriteNumber(GenAiAttributes.UsageOutputTokens, usage.OutputTokens);
+            }
+
+            w.WriteString("endpoint", call.Format.ToString());
+            WriteIfSet(w, "key", key.Name);
+            w.WriteString("owner", $"{key.OwnerKind}:{key.OwnerName}");
+            WriteIfSet(w, "client", call.Client.Client);
+            w.WriteNumber("status", call.Status);
+            w.WriteBoolean("streamed", call.Stream);
+            w.WriteNumber("attempts", call.Attempts);
+            w.WriteNumber("latencyMs", latencyMs);
+            if (call.FirstByteTicks is { } fb)
+            {
+                w.WriteNumber("timeToFirstTokenMs", (long)Stopwatch.GetElapsedTime(call.StartTicks, fb).TotalMilliseconds);
+            }
+
+            if (call.Usage is not null)
+            {
+                w.WriteBoolean("priced", call.Priced);
+            }
+
+            WriteIfSet(w, "error", call.Error);
+            if (call.Findings is { Count: > 0 } f)
+            {
+                w.WriteString("inspection", string.Join(",", f.Select(x => $"{x.Kind}@{x.Location}x{x.Count}")));
+            }
+
+            if (call.CapturedRequest is not null)
+            {
+                w.WriteBoolean("captured", true);
+            }
+
+            w.WriteEndObject();
+        }
+
+        var reader = new Utf8JsonReader(buffer.WrittenSpan);
+        return JsonElement.ParseValue(ref reader);
+    }
+
+    private static void WriteIfSet(Utf8JsonWriter writer, string name, string? value)
+    {
+        if (value is not null)
+        {
+            writer.WriteString(name, value);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Model route {Route}: target {Provider}:{Model} failed: {Reason}")]

@@ -124,6 +124,9 @@ public sealed class GatewayFaultTests
         }
 
         await Eventually.HoldsAsync(() => f.OpenAI.ActiveStreams == 0, "the upstream stream was cancelled", seconds: 10);
+        // The gateway records the call after it has closed the upstream stream, and the recorder writes it in the
+        // background: wait for the row rather than racing it.
+        await Eventually.HoldsAsync(async () => (await f.Admin.ListModelCallsAsync(GatewayFixture.Org)).Count == 1, "the call is recorded", seconds: 10);
         var call = (await f.Admin.ListModelCallsAsync(GatewayFixture.Org)).Single();
         call.Outcome.ShouldBe("cancelled");
     }

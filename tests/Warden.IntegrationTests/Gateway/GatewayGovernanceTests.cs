@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Warden.Client;
 using Warden.Client.Contracts;
+using Warden.IntegrationTests.AuditIngest;
 using Warden.ScriptedModel;
 
 namespace Warden.IntegrationTests.Gateway;
@@ -125,6 +126,8 @@ public sealed class GatewayGovernanceTests
         upstream.ShouldNotContain(leaked);
         upstream.ShouldContain("REDACTED");
 
+        // The call is recorded just after its answer is sent: wait for it before reading the records.
+        await Eventually.HoldsAsync(async () => (await f.Admin.ListModelCallsAsync(GatewayFixture.Org)).Any(c => c.Outcome == "success"), "the call is recorded", seconds: 10);
         var events = await f.InvocationsAsync();
         events.ShouldAllBe(e => !e.Record.GetRawText().Contains(leaked));
         events.ShouldContain(e => e.Record.GetRawText().Contains("inspection"));

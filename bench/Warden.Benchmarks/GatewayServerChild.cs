@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using System.Runtime;
+using System.Security.Cryptography;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Warden.Data;
+using Warden.Server.Gateway;
+using Warden.Server.Hosting;
+
+namespace Warden.Benchmarks;
+
+/// <summary>
+/// The Warden server of the gateway benchmark (or its bare forwarder), run in a child process (<c>Warden.Benchmarks gateway-server</c>) so
+/// that its memory is its own and its garbage collector is not the load generator's. It starts the normal server
+/// (migrations, bootstrap, audit ledger, usage recorder) through <see cref="WardenServerHost"/>, the same path
+/// <c>warden server</c> takes, and then answers the parent's commands on standard input, one line each, with lines
+/// starting <c>@bench</c> on standard output (the server's own log lines are passed through by the parent).
+/// </summary>
+public static class GatewayServerChild
+{
+    /// <summary>The prefix of every protocol line on standard output.</summary>
+    public const string Prefix = "@bench ";
+
+    /// <summary>
+    /// Runs the server (or, with <c>--forwarder-only</c>, only a <see cref="BareForwarder"/>) until standard input
+    /// closes or says <c>quit</c>.
+    /// </summary>
+    public static async Task<int> ServeAsync(string[] args)
+    {
+        var upstream = new Uri(Arg(args, "--upstream") ?? throw new ArgumentException("--upstream URL is required"));
+        var upstreamKey = Arg(args, "--upstream-key") ?? string.Empty;
+        if (args.Contains("--forwarder-only"))
+        {
+            await using var forwarder = await BareForwarder.StartAsync(upstream, upstreamKey);
+            Reply($"ready {forwarder.BaseAddress} -");
+            return await CommandsAsync(null, null);
+        }
+
+        var data = Arg(args, "--data") ?? throw new ArgumentException("--data DIR is required");
+        var database = Arg(args, "--database");
+        var options = new WardenServerOptions
+        {
+            Database = database ?? Path.Combine(data, "warden.db"),
+            DataDirectory = data,
+            Listen = "127.0.0.1:0",
+            MasterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+        };
+        await using var host = await WardenServerHost.CreateAsync(options, logging: l => l.SetMinimumLevel(LogLevel.Warning));
+        await host.StartAsync();
+        Reply($"ready {host.BaseAddress} {host.AdminToken}");
+        return await CommandsAsync(host.App.Services.GetRequiredService<UsageRecorder>(), host.App.Services.GetRequiredService<ConnectionFactory>());
+    }
+
+    private static async Task<int> CommandsAsync(UsageRecorder? recorder, ConnectionFactory? connections)
+    {
+        while (await Console.In.ReadLineAsync() is { } line)
+        {
+            switch (line.Trim())
+            {
+                case "mem":
+                    Reply(Memory());
+                    break;
+                case "mem gc":
+                    // A full blocking, compacting collection first, so the heap figure is what is alive.
+                    GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+                    GC.WaitForPendingFinalizers();
+                    GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+                    Reply(Memory());
+                    break;
+                case "stats" or "pending" or "flush" when recorder is null || connections is null:
+                    Reply("error not a Warden server");
+                    break;
+                case "stats":
+                    await using (var c = await connections!.OpenAsync())
+                    {
+                        var usage = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM model_usage");
+                        var audit = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM audit_events WHERE action = 'model.invoke'");
+                        Reply(string.Create(CultureInfo.InvariantCulture, $"stats usage={usage} audit={audit}"));
+                    }
+
+                    break;
+                case "pending":
+                    // The recorder's queue length: the records of answered calls not yet written. Read by reflection
+                    // because the count is private; a COUNT(*) over a growing table would load the server itself.
+                    var field = typeof(UsageRecorder).GetField("_pending", BindingFlags.NonPublic | BindingFlags.Instance);
+                    Reply(string.Create(CultureInfo.InvariantCulture, $"pending count={(field?.GetValue(recorder) is long n ? n : -1)}"));
+                    break;
+                case "flush":
+                    var sw = Stopwatch.StartNew();
+                    await recorder!.FlushAsync(CancellationToken.None);
+                    Reply(string.Create(CultureInfo.InvariantCulture, $"flushed ms={sw.Elapsed.TotalMilliseconds:0}"));
+                    break;
+                case "quit":
+                    return 0;
+                default:
+                    Reply("error unknown command");
+                    break;
+            }
+        }
+
+        return 0;
+    }
+
+    private static string Memory()
+    {
+        var info = GC.GetGCMemoryInfo();
+        using var self = Process.GetCurrentProcess();
+        return string.Create(CultureInfo.InvariantCulture,
+            $"mem heap={info.HeapSizeBytes} allocated={GC.GetTotalMemory(false)} churn={GC.GetTotalAllocatedBytes(false)} cpu={(long)self.TotalProcessorTime.TotalMicroseconds} committed={info.TotalCommittedBytes} ws={Environment.WorkingSet} peak={self.PeakWorkingSet64} {Status("RssAnon", "anon")} {Status("RssFile", "file")} gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)} server={(GCSettings.IsServerGC ? 1 : 0)}");
+    }
+
+    /// <summary>A field of /proc/self/status in bytes (private and file-backed resident memory), as name=value.</summary>
+    private static string Status(string field, string name)
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(field + ":", StringComparison.Ordinal));
+            var kb = line is null ? -1 : long.Parse(line[(field.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+            return string.Create(CultureInfo.InvariantCulture, $"{name}={(kb < 0 ? -1 : kb * 1024)}");
+        }
+        catch (IOException)
+        {
+            return name + "=-1";
+        }
+    }
+
+    private static void Reply(string text)
+    {
+        Console.Out.WriteLine(Prefix + text);
+        Console.Out.Flush();
+    }
+
+    private static string? Arg(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+}
