@@ -82,7 +82,7 @@ public sealed class GatewayProviderTests
         upstream.Header("Authorization")!.ShouldContain("/eu-west-1/bedrock/aws4_request");
         upstream.Body.ShouldContain("bedrock-2023-05-31");
         upstream.Body.ShouldNotContain("wJalrXUtnFEMI");
-        (await f.Admin.ListModelCallsAsync(GatewayFixture.Org)).Single().OutputTokens.ShouldBe(5);
+        (await f.CallsAsync()).Single().OutputTokens.ShouldBe(5);
     }
 
     [Theory]
