@@ -37,7 +37,8 @@ public sealed class GatewayGovernanceTests
         refused.Status.ShouldBe(HttpStatusCode.TooManyRequests);
         refused.Body.GetProperty("error").GetProperty("code").GetString().ShouldBe("insufficient_quota");
         f.OpenAI.RequestCount.ShouldBe(1);
-        (await f.InvocationsAsync(2)).First().Outcome.ShouldBe("denied");
+        // Records are written just after each answer, so two quick calls may be recorded in either order.
+        (await f.InvocationsAsync(2)).Select(e => e.Outcome).Order().ShouldBe(["denied", "success"]);
         var keys = await f.Admin.ListVirtualKeysAsync(GatewayFixture.Org);
         (await f.Admin.GetVirtualKeyAsync(GatewayFixture.Org, keys.Single().Id)).SpentUsd.ShouldBe(0.01m);
     }
@@ -103,8 +104,8 @@ public sealed class GatewayGovernanceTests
         (await ChatAsync(f, key, "coder")).Status.ShouldBe(HttpStatusCode.Unauthorized);
 
         var events = await f.InvocationsAsync(4);
-        events.Select(e => e.Outcome).ShouldBe(["denied", "denied", "denied", "success"]);
-        events[1].Record.GetRawText().ShouldContain("no-coder");
+        events.Select(e => e.Outcome).Order().ShouldBe(["denied", "denied", "denied", "success"]);
+        events.ShouldContain(e => e.Record.GetRawText().Contains("no-coder"));
     }
 
     [Fact]
