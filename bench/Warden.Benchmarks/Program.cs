@@ -2,12 +2,15 @@ using BenchmarkDotNet.Jobs;
 using Warden.Benchmarks;
 
 // Usage: dotnet run -c Release --project bench/Warden.Benchmarks -- audit [--events N] [--postgres "Host=..."]
+//        dotnet run -c Release --project bench/Warden.Benchmarks -- workers [--calls N] [--workers N]
 //        dotnet run -c Release --project bench/Warden.Benchmarks -- gateway [--seconds N] [--warmup N] [--long MINUTES [--concurrency N]] [--postgres "Host=..."] [--server-env NAME=VALUE]
 var command = args.Length > 0 ? args[0] : "audit";
 return command switch
 {
     "audit" => await AuditBenchmark.RunAsync(args[1..]).ConfigureAwait(false),
     "policy" => RunPolicy(args[1..]),
+    "workers" => await WorkerBenchmark.RunAsync(args[1..]).ConfigureAwait(false),
+    "workers-server" => await WorkerBenchmark.ServeAsync(args[1..]).ConfigureAwait(false),
     "gateway" => await GatewayBenchmark.RunAsync(args[1..]).ConfigureAwait(false),
     // The Warden server of the gateway benchmark, started by it as a child process.
     "gateway-server" => await GatewayServerChild.ServeAsync(args[1..]).ConfigureAwait(false),
@@ -25,6 +28,6 @@ static int RunPolicy(string[] rest)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Warden.Benchmarks audit [--events N] [--postgres CONNECTION] | policy | gateway [--seconds N] [--warmup N] [--long MINUTES] [--postgres CONNECTION]");
+    Console.Error.WriteLine("usage: Warden.Benchmarks audit [--events N] [--postgres CONNECTION] | policy | workers [--calls N] [--workers N] [--postgres CONNECTION] | gateway [--seconds N] [--warmup N] [--long MINUTES [--concurrency N]] [--postgres CONNECTION] [--server-env NAME=VALUE]");
     return 2;
 }

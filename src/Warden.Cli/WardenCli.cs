@@ -28,6 +28,7 @@ public static class WardenCli
         AuditCommands.Add(root, env);
         PolicyCommands.Add(root, env);
         ModelCommands.Add(root, env);
+        WorkerCommands.Add(root, env);
         return root;
     }
 

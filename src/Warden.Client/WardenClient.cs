@@ -281,6 +281,46 @@ public sealed class WardenClient : IDisposable
     public Task<ModelCaptureDto> GetModelCaptureAsync(string org, string callId, CancellationToken ct = default) =>
         GetAsync(ModelsPath(org, $"calls/{E(callId)}/capture"), Json.ModelCaptureDto, ct);
 
+    /// <summary><c>POST /api/v1/orgs/{org}/pools</c>: creates a worker pool.</summary>
+    public Task<PoolDto> CreatePoolAsync(string org, CreatePoolRequest request, CancellationToken ct = default) =>
+        PostAsync($"api/v1/orgs/{E(org)}/pools", request, Json.CreatePoolRequest, Json.PoolDto, ct);
+
+    /// <summary><c>GET /api/v1/orgs/{org}/pools</c>.</summary>
+    public Task<IReadOnlyList<PoolDto>> ListPoolsAsync(string org, CancellationToken ct = default) => GetAsync($"api/v1/orgs/{E(org)}/pools", Json.IReadOnlyListPoolDto, ct);
+
+    /// <summary><c>GET /api/v1/orgs/{org}/pools/{pool}</c>.</summary>
+    public Task<PoolDto> GetPoolAsync(string org, string pool, CancellationToken ct = default) => GetAsync($"api/v1/orgs/{E(org)}/pools/{E(pool)}", Json.PoolDto, ct);
+
+    /// <summary><c>DELETE /api/v1/orgs/{org}/pools/{pool}</c>.</summary>
+    public Task DeletePoolAsync(string org, string pool, CancellationToken ct = default) => DeleteAsync($"api/v1/orgs/{E(org)}/pools/{E(pool)}", ct);
+
+    /// <summary><c>POST /api/v1/orgs/{org}/pools/{pool}/tokens</c>: a new join token; the secret is returned this once.</summary>
+    public Task<CreatedJoinTokenDto> CreateJoinTokenAsync(string org, string pool, CreateJoinTokenRequest request, CancellationToken ct = default) =>
+        PostAsync($"api/v1/orgs/{E(org)}/pools/{E(pool)}/tokens", request, Json.CreateJoinTokenRequest, Json.CreatedJoinTokenDto, ct);
+
+    /// <summary><c>GET /api/v1/orgs/{org}/pools/{pool}/tokens</c>.</summary>
+    public Task<IReadOnlyList<JoinTokenDto>> ListJoinTokensAsync(string org, string pool, CancellationToken ct = default) =>
+        GetAsync($"api/v1/orgs/{E(org)}/pools/{E(pool)}/tokens", Json.IReadOnlyListJoinTokenDto, ct);
+
+    /// <summary><c>DELETE /api/v1/orgs/{org}/pools/{pool}/tokens/{id}</c>: revokes a join token and disconnects the workers that joined with it.</summary>
+    public Task RevokeJoinTokenAsync(string org, string pool, string id, CancellationToken ct = default) =>
+        DeleteAsync($"api/v1/orgs/{E(org)}/pools/{E(pool)}/tokens/{E(id)}", ct);
+
+    /// <summary><c>GET /api/v1/orgs/{org}/workers[?pool=]</c>: workers with their live state and load.</summary>
+    public Task<IReadOnlyList<WorkerDto>> ListWorkersAsync(string org, string? pool = null, CancellationToken ct = default) =>
+        GetAsync($"api/v1/orgs/{E(org)}/workers" + Query(new Dictionary<string, string?> { ["pool"] = pool }), Json.IReadOnlyListWorkerDto, ct);
+
+    /// <summary><c>GET /api/v1/orgs/{org}/workers/{id}</c>: a worker and its recent sessions.</summary>
+    public Task<WorkerDetailDto> GetWorkerAsync(string org, string id, CancellationToken ct = default) =>
+        GetAsync($"api/v1/orgs/{E(org)}/workers/{E(id)}", Json.WorkerDetailDto, ct);
+
+    /// <summary><c>POST /api/v1/orgs/{org}/workers/{id}/drain</c>: the worker finishes its sessions, takes no new ones, then leaves.</summary>
+    public async Task<WorkerDto> DrainWorkerAsync(string org, string id, CancellationToken ct = default)
+    {
+        using var response = await _http.PostAsync($"api/v1/orgs/{E(org)}/workers/{E(id)}/drain", null, ct).ConfigureAwait(false);
+        return await ReadAsync(response, Json.WorkerDto, ct).ConfigureAwait(false);
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {

@@ -194,7 +194,7 @@ public sealed class PolicyTests
         var broken = await Cli(work, "policy", "validate", dir);
 
         valid.Code.ShouldBe(0, valid.Err);
-        valid.Out.ShouldContain("8 policies");
+        valid.Out.ShouldContain("9 policies");
         corpus.Out.TrimEnd().ShouldEndWith("1 passed, 0 failed");
         push.Code.ShouldBe(0, push.Err);
         push.Out.ShouldContain("Activated v1");

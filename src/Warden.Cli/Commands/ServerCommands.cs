@@ -17,12 +17,16 @@ public static class ServerCommands
     {
         var dataOption = new Option<string>("--data") { Description = "Data folder: SQLite database, master key, keys.", DefaultValueFactory = _ => DefaultDataDirectory };
         var listenOption = new Option<string>("--listen") { Description = "Address to listen on, host:port.", DefaultValueFactory = _ => "127.0.0.1:8080" };
-        var up = new Command("up", "Start Warden on this machine: control plane on SQLite in the data folder (the embedded default).") { dataOption, listenOption };
+        var insecureOption = new Option<bool>("--insecure-no-sandbox") { Description = "Run the local worker WITHOUT a sandbox (development only; loudly logged)." };
+        var up = new Command("up", "Start Warden on this machine: control plane on SQLite in the data folder and a local worker (the embedded default).")
+        {
+            dataOption, listenOption, insecureOption,
+        };
         up.SetHandler(env, async (ctx, ct) =>
         {
             var data = Path.GetFullPath(ctx.Parse.GetValue(dataOption)!);
             var options = LoadOptions(env, null) with { DataDirectory = data, Database = null, Listen = ctx.Parse.GetValue(listenOption)! };
-            return await RunServerAsync(ctx, options, data, ct).ConfigureAwait(false);
+            return await RunServerAsync(ctx, options, data, ct, localWorker: true, insecureNoSandbox: ctx.Parse.GetValue(insecureOption)).ConfigureAwait(false);
         });
         root.Add(up);
 
@@ -118,7 +122,7 @@ public static class ServerCommands
         return options;
     }
 
-    private static async Task<int> RunServerAsync(CliContext ctx, WardenServerOptions options, string? data, CancellationToken ct)
+    private static async Task<int> RunServerAsync(CliContext ctx, WardenServerOptions options, string? data, CancellationToken ct, bool localWorker = false, bool insecureNoSandbox = false)
     {
         await using var host = await WardenServerHost.CreateAsync(options, cancellationToken: ct).ConfigureAwait(false);
         try
@@ -143,6 +147,7 @@ public static class ServerCommands
             ctx.Line($"The admin token was printed at first start. To issue a new one: warden admin-token {where}");
         }
 
+        await using var worker = localWorker ? await LocalWorker.StartAsync(ctx, host, options, data!, insecureNoSandbox, ct).ConfigureAwait(false) : null;
         try
         {
             await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);

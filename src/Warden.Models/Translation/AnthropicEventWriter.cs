@@ -48,6 +48,9 @@ internal sealed class AnthropicEventWriter(string model)
         w.WriteString("name", name);
         w.WriteStartObject("input");
         w.WriteEndObject();
+        w.WriteStartObject("caller");
+        w.WriteString("type", "direct");
+        w.WriteEndObject();
         w.WriteEndObject();
         End(output, "content_block_start");
     }

@@ -99,31 +99,8 @@ internal static class AnthropicToChat
 
     public static JsonObject Response(JsonObject anthropic, string clientModel)
     {
-        string? text = null;
-        var toolCalls = new JsonArray();
-        if (anthropic["content"] is JsonArray content)
-        {
-            foreach (var block in content.OfType<JsonObject>())
-            {
-                switch (JsonRead.String(block["type"]))
-                {
-                    case "text":
-                        text += JsonRead.String(block["text"]);
-                        break;
-                    case "tool_use":
-                        toolCalls.Add(ToolCall(block));
-                        break;
-                    default:
-                        break;
-                }
-            }
-        }
-
-        var message = new JsonObject { ["role"] = "assistant", ["content"] = text, ["refusal"] = null };
-        if (toolCalls.Count > 0)
-        {
-            message["tool_calls"] = toolCalls;
-        }
+        var message = AssistantMessage(anthropic["content"]);
+        message["refusal"] = null;
 
         var result = new JsonObject
         {
@@ -294,6 +271,12 @@ internal static class AnthropicToChat
             return;
         }
 
+        messages.Add(AssistantMessage(content));
+    }
+
+    /// <summary>An assistant chat message for Anthropic content blocks: text joined, tool_use blocks as tool calls.</summary>
+    private static JsonObject AssistantMessage(JsonNode? content)
+    {
         string? text = null;
         var toolCalls = new JsonArray();
         foreach (var block in (content as JsonArray)?.OfType<JsonObject>() ?? [])
@@ -318,7 +301,7 @@ internal static class AnthropicToChat
             message["tool_calls"] = toolCalls;
         }
 
-        messages.Add(message);
+        return message;
     }
 
     private static JsonArray Tools(JsonArray tools)

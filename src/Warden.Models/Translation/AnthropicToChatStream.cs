@@ -11,7 +11,6 @@ internal sealed class AnthropicToChatStream(string clientModel, bool includeUsag
 {
     private readonly ChatChunkWriter _chunks = new(clientModel);
     private readonly Dictionary<long, int> _toolByBlock = [];
-    private bool _started;
     private bool _done;
     private string? _finish;
     private long _input;
@@ -116,14 +115,7 @@ internal sealed class AnthropicToChatStream(string clientModel, bool includeUsag
         _done = true;
     }
 
-    private void EnsureStarted(List<SseEvent> output)
-    {
-        if (!_started)
-        {
-            _started = true;
-            _chunks.Role(output);
-        }
-    }
+    private void EnsureStarted(List<SseEvent> output) => _chunks.EnsureRole(output);
 
     private void Finish(List<SseEvent> output)
     {

@@ -6,14 +6,21 @@ namespace Warden.Models.Translation;
 internal sealed class ChatChunkWriter(string model)
 {
     private readonly JsonText _json = new();
+    private bool _roleSent;
 
     public string Id { get; set; } = Ids.ChatId(null);
 
     public long Created { get; set; } = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
-    /// <summary>The first chunk: the assistant role with empty content.</summary>
-    public void Role(List<SseEvent> output)
+    /// <summary>The first chunk, once: the assistant role with empty content.</summary>
+    public void EnsureRole(List<SseEvent> output)
     {
+        if (_roleSent)
+        {
+            return;
+        }
+
+        _roleSent = true;
         var w = Begin();
         w.WriteString("role", "assistant");
         w.WriteString("content", "");

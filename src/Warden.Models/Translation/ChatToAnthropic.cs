@@ -43,7 +43,7 @@ internal static class ChatToAnthropic
                     turns.Add("user", message["content"], UserBlocks(message["content"], i));
                     break;
                 case "assistant":
-                    turns.Add("assistant", null, AssistantBlocks(message, i));
+                    turns.Add("assistant", message["content"], AssistantBlocks(message, i));
                     break;
                 case "tool":
                     turns.Add("user", null, [ToolResult(message, i)]);
@@ -141,6 +141,9 @@ internal static class ChatToAnthropic
                     ["id"] = JsonRead.String(call["id"]) ?? "",
                     ["name"] = JsonRead.String(call["function"]?["name"]) ?? "",
                     ["input"] = ParseArguments(JsonRead.String(call["function"]?["arguments"])) ?? new JsonObject(),
+
+                    // Current SDKs require the caller of a tool_use block in responses; the model itself called it.
+                    ["caller"] = new JsonObject { ["type"] = "direct" },
                 });
             }
         }

@@ -10,7 +10,7 @@ namespace Warden.Models.Translation;
 /// <c>output_text</c> part), and finally <c>response.completed</c> (or <c>response.incomplete</c>) with the whole
 /// response and usage. Every event carries an increasing <c>sequence_number</c>.
 /// </summary>
-internal sealed class ChatToResponsesStream(string clientModel) : IStreamTranslator
+internal sealed class ChatToResponsesStream(string clientModel) : ChatChunkReader
 {
     private readonly JsonText _json = new();
     private readonly List<Item> _items = [];
@@ -20,141 +20,10 @@ internal sealed class ChatToResponsesStream(string clientModel) : IStreamTransla
     private string _messageId = "";
     private long _created;
     private long _sequence;
-    private bool _started;
-    private bool _done;
-    private string? _finish;
     private JsonObject? _usage;
 
-    public void Translate(in SseEvent upstream, List<SseEvent> output)
+    protected override void OnStart(List<SseEvent> output, string? id, long? created)
     {
-        if (_done)
-        {
-            return;
-        }
-
-        if (upstream.Data == StreamEvents.Done)
-        {
-            Finish(output);
-            return;
-        }
-
-        using var document = StreamEvents.Parse(upstream.Data);
-        if (document is null)
-        {
-            return;
-        }
-
-        var root = document.RootElement;
-        if (root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
-        {
-            Error(output, StreamEvents.GetString(error, "code") ?? StreamEvents.GetString(error, "type"), StreamEvents.GetString(error, "message") ?? "The model provider reported an error.");
-            return;
-        }
-
-        EnsureStarted(output, StreamEvents.GetString(root, "id"), StreamEvents.GetLong(root, "created"));
-        if (StreamEvents.Get(root, "usage") is { ValueKind: JsonValueKind.Object } usage)
-        {
-            _usage = ChatToResponses.Usage(JsonNode.Parse(usage.GetRawText()) as JsonObject);
-        }
-
-        var choices = StreamEvents.Get(root, "choices");
-        if (choices.ValueKind != JsonValueKind.Array)
-        {
-            return;
-        }
-
-        foreach (var choice in choices.EnumerateArray())
-        {
-            var delta = StreamEvents.Get(choice, "delta");
-            if (StreamEvents.GetString(delta, "content") is { Length: > 0 } text)
-            {
-                if (_current is not { IsMessage: true })
-                {
-                    CloseCurrent(output);
-                    OpenMessage(output);
-                }
-
-                _current!.Text.Append(text);
-                var w = Begin("response.output_text.delta");
-                w.WriteString("item_id", _current.Id);
-                w.WriteNumber("output_index", _current.OutputIndex);
-                w.WriteNumber("content_index", 0);
-                w.WriteString("delta", text);
-                w.WriteStartArray("logprobs");
-                w.WriteEndArray();
-                End(output, "response.output_text.delta");
-            }
-
-            var toolCalls = StreamEvents.Get(delta, "tool_calls");
-            if (toolCalls.ValueKind == JsonValueKind.Array)
-            {
-                foreach (var call in toolCalls.EnumerateArray())
-                {
-                    var index = StreamEvents.GetLong(call, "index") ?? 0;
-                    var function = StreamEvents.Get(call, "function");
-                    if (!_toolItems.TryGetValue(index, out var item))
-                    {
-                        CloseCurrent(output);
-                        var callId = StreamEvents.GetString(call, "id") ?? $"call_{_messageId}_{index}";
-                        item = new Item(false, Ids.FunctionCallItemId(callId), _items.Count)
-                        {
-                            CallId = callId,
-                            Name = StreamEvents.GetString(function, "name") ?? "",
-                        };
-                        _items.Add(item);
-                        _toolItems[index] = item;
-                        _current = item;
-                        var w = Begin("response.output_item.added");
-                        w.WriteNumber("output_index", item.OutputIndex);
-                        w.WritePropertyName("item");
-                        ItemJson(item, "in_progress").WriteTo(w);
-                        End(output, "response.output_item.added");
-                    }
-
-                    if (StreamEvents.GetString(function, "arguments") is { Length: > 0 } arguments)
-                    {
-                        item.Text.Append(arguments);
-                        var w = Begin("response.function_call_arguments.delta");
-                        w.WriteString("item_id", item.Id);
-                        w.WriteNumber("output_index", item.OutputIndex);
-                        w.WriteString("delta", arguments);
-                        End(output, "response.function_call_arguments.delta");
-                    }
-                }
-            }
-
-            if (StreamEvents.GetString(choice, "finish_reason") is { } finish)
-            {
-                _finish = finish;
-                CloseCurrent(output);
-            }
-        }
-    }
-
-    public void Complete(List<SseEvent> output)
-    {
-        if (_done)
-        {
-            return;
-        }
-
-        if (_finish is not null)
-        {
-            Finish(output);
-            return;
-        }
-
-        Error(output, "upstream_error", StreamEvents.TruncatedMessage);
-    }
-
-    private void EnsureStarted(List<SseEvent> output, string? id, long? created)
-    {
-        if (_started)
-        {
-            return;
-        }
-
-        _started = true;
         _responseId = Ids.ResponseId(id);
         _messageId = Ids.MessageId(id);
         _created = created ?? DateTimeOffset.UtcNow.ToUnixTimeSeconds();
@@ -168,6 +37,52 @@ internal sealed class ChatToResponsesStream(string clientModel) : IStreamTransla
         }
     }
 
+    protected override void OnUsage(JsonElement usage) => _usage = ChatToResponses.Usage(JsonNode.Parse(usage.GetRawText()) as JsonObject);
+
+    protected override void OnText(List<SseEvent> output, string text)
+    {
+        if (_current is not { IsMessage: true })
+        {
+            CloseCurrent(output);
+            OpenMessage(output);
+        }
+
+        _current!.Text.Append(text);
+        var w = BeginPart("response.output_text.delta", _current);
+        w.WriteString("delta", text);
+        w.WriteStartArray("logprobs");
+        w.WriteEndArray();
+        End(output, "response.output_text.delta");
+    }
+
+    protected override void OnToolCall(List<SseEvent> output, long index, string? id, string? name, string? arguments)
+    {
+        if (!_toolItems.TryGetValue(index, out var item))
+        {
+            CloseCurrent(output);
+            var callId = id ?? $"call_{_messageId}_{index}";
+            item = new Item(false, Ids.FunctionCallItemId(callId), _items.Count) { CallId = callId, Name = name ?? "" };
+            _items.Add(item);
+            _toolItems[index] = item;
+            _current = item;
+            var w = Begin("response.output_item.added");
+            w.WriteNumber("output_index", item.OutputIndex);
+            w.WritePropertyName("item");
+            ItemJson(item, "in_progress").WriteTo(w);
+            End(output, "response.output_item.added");
+        }
+
+        if (!string.IsNullOrEmpty(arguments))
+        {
+            item.Text.Append(arguments);
+            var w = BeginItem("response.function_call_arguments.delta", item);
+            w.WriteString("delta", arguments);
+            End(output, "response.function_call_arguments.delta");
+        }
+    }
+
+    protected override void OnFinishReason(List<SseEvent> output) => CloseCurrent(output);
+
     private void OpenMessage(List<SseEvent> output)
     {
         var item = new Item(true, _items.Count == 0 ? _messageId : $"{_messageId}_{_items.Count}", _items.Count);
@@ -179,10 +94,7 @@ internal sealed class ChatToResponsesStream(string clientModel) : IStreamTransla
         ItemJson(item, "in_progress").WriteTo(w);
         End(output, "response.output_item.added");
 
-        w = Begin("response.content_part.added");
-        w.WriteString("item_id", item.Id);
-        w.WriteNumber("output_index", item.OutputIndex);
-        w.WriteNumber("content_index", 0);
+        w = BeginPart("response.content_part.added", item);
         w.WritePropertyName("part");
         ChatToResponses.OutputText("").WriteTo(w);
         End(output, "response.content_part.added");
@@ -200,28 +112,20 @@ internal sealed class ChatToResponsesStream(string clientModel) : IStreamTransla
         Utf8JsonWriter w;
         if (item.IsMessage)
         {
-            w = Begin("response.output_text.done");
-            w.WriteString("item_id", item.Id);
-            w.WriteNumber("output_index", item.OutputIndex);
-            w.WriteNumber("content_index", 0);
+            w = BeginPart("response.output_text.done", item);
             w.WriteString("text", text);
             w.WriteStartArray("logprobs");
             w.WriteEndArray();
             End(output, "response.output_text.done");
 
-            w = Begin("response.content_part.done");
-            w.WriteString("item_id", item.Id);
-            w.WriteNumber("output_index", item.OutputIndex);
-            w.WriteNumber("content_index", 0);
+            w = BeginPart("response.content_part.done", item);
             w.WritePropertyName("part");
             ChatToResponses.OutputText(text).WriteTo(w);
             End(output, "response.content_part.done");
         }
         else
         {
-            w = Begin("response.function_call_arguments.done");
-            w.WriteString("item_id", item.Id);
-            w.WriteNumber("output_index", item.OutputIndex);
+            w = BeginItem("response.function_call_arguments.done", item);
             w.WriteString("name", item.Name);
             w.WriteString("arguments", text);
             End(output, "response.function_call_arguments.done");
@@ -234,11 +138,10 @@ internal sealed class ChatToResponsesStream(string clientModel) : IStreamTransla
         End(output, "response.output_item.done");
     }
 
-    private void Finish(List<SseEvent> output)
+    protected override void OnFinish(List<SseEvent> output)
     {
-        EnsureStarted(output, null, null);
         CloseCurrent(output);
-        var (status, reason) = StopReasons.ChatToResponses(_finish);
+        var (status, reason) = StopReasons.ChatToResponses(FinishReason);
         var items = new JsonArray();
         foreach (var item in _items)
         {
@@ -251,10 +154,9 @@ internal sealed class ChatToResponsesStream(string clientModel) : IStreamTransla
         w.WritePropertyName("response");
         response.WriteTo(w);
         End(output, type);
-        _done = true;
     }
 
-    private void Error(List<SseEvent> output, string? code, string message)
+    protected override void OnError(List<SseEvent> output, string? code, string message)
     {
         var w = Begin("error");
         if (code is null)
@@ -269,7 +171,6 @@ internal sealed class ChatToResponsesStream(string clientModel) : IStreamTransla
         w.WriteString("message", message);
         w.WriteNull("param");
         End(output, "error");
-        _done = true;
     }
 
     private JsonObject ItemJson(Item item, string status) => item.IsMessage
@@ -282,6 +183,23 @@ internal sealed class ChatToResponsesStream(string clientModel) : IStreamTransla
         w.WriteStartObject();
         w.WriteString("type", type);
         w.WriteNumber("sequence_number", _sequence++);
+        return w;
+    }
+
+    /// <summary>An event about <paramref name="item"/>.</summary>
+    private Utf8JsonWriter BeginItem(string type, Item item)
+    {
+        var w = Begin(type);
+        w.WriteString("item_id", item.Id);
+        w.WriteNumber("output_index", item.OutputIndex);
+        return w;
+    }
+
+    /// <summary>An event about the (only) text part of message <paramref name="item"/>.</summary>
+    private Utf8JsonWriter BeginPart(string type, Item item)
+    {
+        var w = BeginItem(type, item);
+        w.WriteNumber("content_index", 0);
         return w;
     }
 

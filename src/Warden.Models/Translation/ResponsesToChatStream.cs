@@ -34,6 +34,7 @@ internal sealed class ResponsesToChatStream(string clientModel, bool includeUsag
                 var response = StreamEvents.Get(root, "response");
                 if (!_started)
                 {
+                    _started = true;
                     _chunks.Id = Ids.ChatId(StreamEvents.GetString(response, "id"));
                     _chunks.Created = StreamEvents.GetLong(response, "created_at") ?? _chunks.Created;
                 }
@@ -115,12 +116,5 @@ internal sealed class ResponsesToChatStream(string clientModel, bool includeUsag
         }
     }
 
-    private void EnsureStarted(List<SseEvent> output)
-    {
-        if (!_started)
-        {
-            _started = true;
-            _chunks.Role(output);
-        }
-    }
+    private void EnsureStarted(List<SseEvent> output) => _chunks.EnsureRole(output);
 }

@@ -19,7 +19,7 @@ internal sealed class TurnList
             return;
         }
 
-        var plain = JsonRead.String(original);
+        var plain = blocks.Count == 1 ? JsonRead.String(original) : null;
         if (_turns.Count > 0 && _turns[^1].Role == role)
         {
             var last = _turns[^1];

@@ -12,8 +12,8 @@ namespace Warden.ScriptedModel.Hosting;
 /// </summary>
 internal static class ConnectionCut
 {
-    // Long enough for Kestrel's socket sender to hand the flushed bytes to the kernel.
-    private static readonly TimeSpan DrainDelay = TimeSpan.FromMilliseconds(50);
+    // Long enough for Kestrel's socket sender to hand the flushed bytes to the kernel, even on a loaded machine.
+    private static readonly TimeSpan DrainDelay = TimeSpan.FromMilliseconds(500);
 
     // How long to wait for the client to close its side before aborting anyway.
     private static readonly TimeSpan ClientCloseWait = TimeSpan.FromSeconds(5);

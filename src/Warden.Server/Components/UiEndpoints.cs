@@ -9,6 +9,7 @@ public static class UiEndpoints
 {
     private static readonly Lazy<byte[]> Css = new(() => Read("app.css"));
     private static readonly Lazy<byte[]> AuditJs = new(() => Read("audit.js"));
+    private static readonly Lazy<byte[]> WorkersJs = new(() => Read("workers.js"));
 
     /// <summary>Maps <c>/assets/app.css</c> and every Razor page.</summary>
     public static void MapWardenUi(this WebApplication app)
@@ -22,6 +23,11 @@ public static class UiEndpoints
         {
             ctx.Response.Headers.CacheControl = "public, max-age=3600";
             return Results.Bytes(AuditJs.Value, "text/javascript; charset=utf-8");
+        }).AllowAnonymous().ExcludeFromDescription();
+        app.MapGet("/assets/workers.js", (HttpContext ctx) =>
+        {
+            ctx.Response.Headers.CacheControl = "public, max-age=3600";
+            return Results.Bytes(WorkersJs.Value, "text/javascript; charset=utf-8");
         }).AllowAnonymous().ExcludeFromDescription();
         app.MapRazorComponents<App>();
     }

@@ -23,6 +23,7 @@ using Warden.Server.Policy;
 using Warden.Server.Auth;
 using Warden.Server.Components;
 using Warden.Server.Gateway;
+using Warden.Server.Workers;
 
 namespace Warden.Server.Hosting;
 
@@ -191,6 +192,7 @@ public sealed class WardenServerHost : IAsyncDisposable
         builder.Services.AddWardenAuth();
         builder.Services.AddWardenApi();
         builder.Services.AddWardenUi(options);
+        builder.Services.AddWardenWorkers();
 
         var app = builder.Build();
         app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = null, SuppressDiagnosticsCallback = _ => true });
@@ -205,6 +207,7 @@ public sealed class WardenServerHost : IAsyncDisposable
                     ReasonPhrases.GetReasonPhrase(status), status == 404 ? $"No API endpoint at {http.Request.Path}." : null).ConfigureAwait(false);
             }
         });
+        app.UseWebSockets();
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
@@ -220,6 +223,8 @@ public sealed class WardenServerHost : IAsyncDisposable
         authed.MapAuditIngestApi();
         authed.MapPolicyApi();
         authed.MapGatewayAdminApi();
+        authed.MapWorkerApi();
+        api.MapWorkerConnect();
         api.MapGet("/audit/keys", AuditEndpoints.ListKeysAsync).AllowAnonymous().WithTags("Audit").WithName("ListAuditKeys");
         app.MapOtlpLogsReceiver();
         app.MapModelGateway();

@@ -44,6 +44,9 @@ public sealed record WardenServerOptions
     /// <summary>Audit export sinks (section <c>Warden:AuditExporters</c>); empty exports nothing.</summary>
     public IReadOnlyList<Audit.AuditExporterOptions> AuditExporters { get; init; } = [];
 
+    /// <summary>Worker heartbeat, loss and grace timings (section <c>Warden:Workers</c>).</summary>
+    public Workers.WorkerServerOptions Workers { get; init; } = new();
+
     /// <summary>Every problem with these options, empty when they are usable.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -88,6 +91,7 @@ public sealed record WardenServerOptions
             errors.Add($"AuditExporters: the name '{name}' is used more than once; each sink needs its own (it keys the export cursor).");
         }
 
+        errors.AddRange(Workers.Validate());
         return errors;
     }
 

@@ -101,7 +101,7 @@ public sealed class GatewayFaultTests
         body.GetProperty("type").GetString().ShouldBe("error");
         body.GetProperty("error").GetProperty("type").GetString().ShouldBe("api_error");
         (await f.Admin.GetModelRouteAsync(GatewayFixture.Org, "coder")).Health!.Single().State.ShouldBe("cooling-down");
-        (await f.InvocationsAsync()).ShouldAllBe(e => e.Outcome == "error");
+        (await f.InvocationsAsync(4)).ShouldAllBe(e => e.Outcome == "error");
     }
 
     [Fact]

@@ -60,11 +60,29 @@ internal sealed class GatewayFixture : IAsyncDisposable
     /// <summary>Waits until every queued usage row and audit event is written.</summary>
     public Task FlushAsync() => Server.Host.App.Services.GetRequiredService<UsageRecorder>().FlushAsync(CancellationToken.None);
 
-    /// <summary>The gateway's audit events (model.invoke), newest first.</summary>
-    public async Task<IReadOnlyList<AuditEventDto>> InvocationsAsync()
+    /// <summary>
+    /// The recorded calls, newest first, once at least <paramref name="atLeast"/> are there (a call is recorded just
+    /// after its answer is sent, so a test that has its answer may still be ahead of the record).
+    /// </summary>
+    public async Task<IReadOnlyList<ModelCallDto>> CallsAsync(int atLeast = 1)
     {
-        await FlushAsync();
-        return (await Admin.SearchAuditAsync(Org, new Dictionary<string, string?> { ["action"] = "model.invoke" })).Events;
+        IReadOnlyList<ModelCallDto> calls = [];
+        await AuditIngest.Eventually.HoldsAsync(async () => (calls = await Admin.ListModelCallsAsync(Org)).Count >= atLeast, $"{atLeast} call(s) are recorded", seconds: 15);
+        return calls;
+    }
+
+    /// <summary>The gateway's audit events (model.invoke), newest first, once every recorded call has its event.</summary>
+    public async Task<IReadOnlyList<AuditEventDto>> InvocationsAsync(int atLeast = 1)
+    {
+        IReadOnlyList<AuditEventDto> events = [];
+        await AuditIngest.Eventually.HoldsAsync(async () =>
+        {
+            await FlushAsync();
+            var calls = (await Admin.ListModelCallsAsync(Org)).Count;
+            events = (await Admin.SearchAuditAsync(Org, new Dictionary<string, string?> { ["action"] = "model.invoke" })).Events;
+            return events.Count >= Math.Max(atLeast, calls);
+        }, "the calls' audit events are written", seconds: 15);
+        return events;
     }
 
     public async ValueTask DisposeAsync()

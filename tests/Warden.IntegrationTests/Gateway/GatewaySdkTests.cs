@@ -59,7 +59,7 @@ public sealed class GatewaySdkTests
         record.ShouldContain("\"gen_ai.response.model\":\"gpt-4o-mini\"");
         record.ShouldNotContain(key);
         // gpt-4o-mini list price: 1000 * 0.15 + 200 * 0.60 per million = 270 micro-dollars.
-        var usage = (await f.Admin.ListModelCallsAsync(GatewayFixture.Org)).ShouldHaveSingleItem();
+        var usage = (await f.CallsAsync()).ShouldHaveSingleItem();
         usage.CostUsd.ShouldBe(0.00027m);
         usage.Provider.ShouldBe("vllm");
         usage.Status.ShouldBe(200);
@@ -106,7 +106,7 @@ public sealed class GatewaySdkTests
         f.OpenAI.Requests.Single().Body.ShouldContain("include_usage");
         var usage = (await f.InvocationsAsync()).Single().Record.GetRawText();
         usage.ShouldContain("\"gen_ai.usage.output_tokens\":30");
-        (await f.Admin.ListModelCallsAsync(GatewayFixture.Org)).Single().Streamed.ShouldBeTrue();
+        (await f.CallsAsync()).Single().Streamed.ShouldBeTrue();
     }
 
     [Fact]
@@ -182,7 +182,7 @@ public sealed class GatewaySdkTests
         var upstream = f.OpenAI.Requests.ShouldHaveSingleItem();
         upstream.Format.ShouldBe(ScriptedFormat.OpenAIChatCompletions);
         upstream.Model.ShouldBe("qwen2.5-coder");
-        (await f.Admin.ListModelCallsAsync(GatewayFixture.Org)).Single().OutputTokens.ShouldBe(9);
+        (await f.CallsAsync()).Single().OutputTokens.ShouldBe(9);
     }
 
     [Fact]
