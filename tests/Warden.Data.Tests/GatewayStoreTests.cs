@@ -174,7 +174,11 @@ public sealed class GatewayStoreTests
 
         (await usage.GetCaptureAsync(env.Admin, "acme", "mc_2")).Request.ShouldBe(prompt);
         (await Should.ThrowAsync<WardenException>(usage.GetCaptureAsync(env.Member, "acme", "mc_2"))).Kind.ShouldBe(WardenErrorKind.Forbidden);
+        (await usage.CapturedAsync(env.Admin, "acme", ["mc_1", "mc_2", "mc_3"])).ShouldBe(["mc_2"]);
+        (await usage.CapturedAsync(env.Member, "acme", ["mc_1", "mc_2", "mc_3"])).ShouldBeEmpty("members cannot open captures, so they are not told of them");
+        (await usage.CapturedAsync(env.Admin, "acme", [])).ShouldBeEmpty();
         env.Time.Advance(TimeSpan.FromDays(2));
+        (await usage.CapturedAsync(env.Admin, "acme", ["mc_2"])).ShouldBeEmpty("an expired capture is not offered even before it is purged");
         (await usage.PurgeExpiredCapturesAsync()).ShouldBe(1);
         (await Should.ThrowAsync<WardenException>(usage.GetCaptureAsync(env.Admin, "acme", "mc_2"))).Kind.ShouldBe(WardenErrorKind.NotFound);
     }

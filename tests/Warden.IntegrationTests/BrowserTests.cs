@@ -7,22 +7,6 @@ namespace Warden.IntegrationTests;
 /// <summary>The web UI in Debian's Chromium: sign in, create a team and a token, see them listed.</summary>
 public sealed class BrowserTests
 {
-    private static readonly string[] ChromiumArgs =
-        ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"];
-
-    /// <summary>Signs in through the page's "API token" form, as the first administrator does.</summary>
-    private static async Task SignInWithTokenAsync(IPage page, string token)
-    {
-        await page.GotoAsync("login");
-        await page.Locator("details.alt summary").ClickAsync();
-        await page.GetByTestId("login-token").FillAsync(token);
-        await page.GetByTestId("login-token-submit").ClickAsync();
-        await page.WaitForURLAsync("**/o/default");
-    }
-
-    internal static async Task<IBrowser> LaunchAsync(IPlaywright playwright) =>
-        await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = "/usr/bin/chromium", Headless = true, Args = ChromiumArgs });
-
     [Fact]
     public async Task SignIn_CreateTeamAndToken_SeeThemListed()
     {
@@ -33,7 +17,7 @@ public sealed class BrowserTests
         }
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
+        await using var browser = await BrowserSupport.LaunchAsync(playwright);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { BaseURL = server.BaseAddress.ToString() });
 
         // Unauthenticated pages send the browser to sign-in and back afterwards.
@@ -82,9 +66,9 @@ public sealed class BrowserTests
         using var admin = server.Client();
         await admin.CreateTeamAsync("default", new CreateTeamRequest("before-page"));
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
+        await using var browser = await BrowserSupport.LaunchAsync(playwright);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { BaseURL = server.BaseAddress.ToString() });
-        await SignInWithTokenAsync(page, server.AdminToken);
+        await BrowserSupport.SignInWithTokenAsync(page, server.AdminToken);
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Audit" }).ClickAsync();
         var table = page.GetByTestId("audit-events");
@@ -120,9 +104,9 @@ public sealed class BrowserTests
         };
         await admin.PushPoliciesAsync("default", new PushPolicyRequest(files, "docs for agents"));
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
+        await using var browser = await BrowserSupport.LaunchAsync(playwright);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { BaseURL = server.BaseAddress.ToString() });
-        await SignInWithTokenAsync(page, server.AdminToken);
+        await BrowserSupport.SignInWithTokenAsync(page, server.AdminToken);
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Policies" }).ClickAsync();
         (await page.GetByTestId("policy-active").InnerTextAsync()).ShouldContain("Active: v1");
@@ -155,9 +139,9 @@ public sealed class BrowserTests
     {
         await using var server = await TestServer.StartAsync("sqlite");
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
+        await using var browser = await BrowserSupport.LaunchAsync(playwright);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { BaseURL = server.BaseAddress.ToString() });
-        await SignInWithTokenAsync(page, server.AdminToken);
+        await BrowserSupport.SignInWithTokenAsync(page, server.AdminToken);
 
         // A cross-site form post carries the session cookie at most, never a valid antiforgery token.
         var forged = await page.APIRequest.PostAsync("o/default/teams", new APIRequestContextOptions

@@ -119,6 +119,31 @@ public sealed class ModelUsageStore(ConnectionFactory connections, SecretBox sec
             Time.At(row.At), Time.At(row.ExpiresAt));
     }
 
+    /// <summary>
+    /// Which of <paramref name="usageIds"/> have a capture that has not expired, for owners, admins and auditors (who
+    /// alone may read captures); empty for anyone else, so a page links only to captures the reader can open.
+    /// </summary>
+    public async Task<IReadOnlySet<string>> CapturedAsync(Actor actor, string org, IReadOnlyCollection<string> usageIds, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var access = await OrgAccess.ResolveAsync(connection, actor, org).ConfigureAwait(false);
+        if (usageIds.Count == 0 || (!access.Role.CanManage() && access.Role != Role.Auditor))
+        {
+            return new HashSet<string>(StringComparer.Ordinal);
+        }
+
+        // Parameters named one by one: Dapper's list expansion turns into an array parameter on PostgreSQL, which IN does not take.
+        var args = new DynamicParameters(new { access.OrgId, now = Time.Ms(time.GetUtcNow()) });
+        var names = usageIds.Select((id, i) =>
+        {
+            args.Add($"u{i}", id);
+            return $"@u{i}";
+        }).ToList();
+        var ids = await connection.QueryAsync<string>(
+            $"SELECT usage_id FROM model_captures WHERE org_id = @OrgId AND expires_at > @now AND usage_id IN ({string.Join(", ", names)})", args).ConfigureAwait(false);
+        return ids.ToHashSet(StringComparer.Ordinal);
+    }
+
     private static string OwnFilter(OrgAccess access) => access.Role.CanManage() || access.Role == Role.Auditor
         ? string.Empty
         : "AND u.key_id IN (SELECT id FROM virtual_keys WHERE (owner_kind = 'user' AND owner_id = @UserId) OR created_by = @Name)";

@@ -11,7 +11,7 @@ public sealed class WorkersPageBrowserTests
         await using var bed = await WorkerTestbed.StartAsync();
         var token = await bed.JoinTokenAsync("linux");
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await BrowserTests.LaunchAsync(playwright);
+        await using var browser = await BrowserSupport.LaunchAsync(playwright);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { BaseURL = bed.BaseAddress.ToString() });
         await page.GotoAsync("login");
         await page.Locator("details.alt summary").ClickAsync();

@@ -16,8 +16,15 @@ public abstract class WardenComponentBase : ComponentBase
     [CascadingParameter]
     public HttpContext HttpContext { get; set; } = default!;
 
+    /// <summary>Where a page that found nothing leaves the message for the not-found page (<see cref="HttpContext.Items"/>).</summary>
+    public const string NotFoundMessageKey = "Warden.NotFoundMessage";
+
     /// <summary>The signed-in actor.</summary>
     protected Actor Actor => HttpContext.GetActor();
+
+    /// <summary>Navigation, for the not-found page.</summary>
+    [Inject]
+    private NavigationManager Navigation { get; set; } = default!;
 
     /// <summary>The message of the last failed action, shown in an error banner.</summary>
     protected string? Error { get; set; }
@@ -34,7 +41,23 @@ public abstract class WardenComponentBase : ComponentBase
         catch (WardenException e)
         {
             Error = e.Message;
-            HttpContext.Response.StatusCode = Api.Problems.Describe(e.Kind).Status;
+            var status = Api.Problems.Describe(e.Kind).Status;
+            if (status == StatusCodes.Status404NotFound)
+            {
+                // Blazor (.NET 10) sends a page's bare 404 without a body, which would hide the message. Something a
+                // submitted form names that is not there is the form's problem: a 400 with the message on the page.
+                // A page whose own subject is missing becomes the not-found page, which shows the message.
+                if (!HttpMethods.IsPost(HttpContext.Request.Method))
+                {
+                    HttpContext.Items[NotFoundMessageKey] = e.Message;
+                    Navigation.NotFound();
+                    return false;
+                }
+
+                status = StatusCodes.Status400BadRequest;
+            }
+
+            HttpContext.Response.StatusCode = status;
             return false;
         }
     }
