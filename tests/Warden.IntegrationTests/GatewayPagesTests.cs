@@ -75,7 +75,9 @@ public sealed class GatewayPagesTests(BrowserFixture browser) : IClassFixture<Br
         using var gateway = server.Http(secret);
         var reply = await gateway.PostAsJsonAsync("v1/chat/completions", new { model = "chat", messages = new[] { new { role = "user", content = "hello from the page test" } } });
         reply.StatusCode.ShouldBe(HttpStatusCode.OK, await reply.Content.ReadAsStringAsync());
-        await server.Host.App.Services.GetRequiredService<UsageRecorder>().FlushAsync(CancellationToken.None);
+        // The call is recorded just after its response is sent: wait until it is listed.
+        using var admin = server.Client();
+        await AuditIngest.Eventually.HoldsAsync(async () => (await admin.ListModelCallsAsync("default")).Count >= 1, "the call is recorded", seconds: 15);
 
         // Usage: the call, its tokens and cost, grouped by key and then by model, and its captured prompt.
         await page.GetByRole(AriaRole.Link, new() { Name = "Usage and prices" }).ClickAsync();

@@ -164,7 +164,7 @@ public sealed class GatewayGovernanceTests
         f.OpenAI.Enqueue(new ScriptedTurn { Text = "hi", InputTokens = 10, OutputTokens = 5 });
         await f.Admin.PutModelRouteAsync(GatewayFixture.Org, "coder", new PutModelRouteRequest([new RouteTargetDto("local", "qwen")]));
         (await ChatAsync(f, secret, "coder")).Status.ShouldBe(HttpStatusCode.OK);
-        await f.FlushAsync();
+        await f.CallsAsync();
 
         var usage = await CliRunner.RunAsync(config, "model", "usage", "--by", "key");
         usage.Code.ShouldBe(0, usage.Err);
