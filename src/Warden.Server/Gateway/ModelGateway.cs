@@ -435,6 +435,12 @@ public sealed partial class ModelGateway : IDisposable
         ctx.Response.StatusCode = 200;
         ctx.Response.ContentType = "application/json";
         ctx.Response.ContentLength = output.Length;
+        if (call.Priced)
+        {
+            // The call's cost, for callers that keep their own account (the agent loop charges it to its session).
+            ctx.Response.Headers["x-warden-cost-micros"] = call.CostMicros.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         await ctx.Response.Body.WriteAsync(output, ctx.RequestAborted).ConfigureAwait(false);
         return null;
     }

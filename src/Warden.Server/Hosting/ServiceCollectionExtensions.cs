@@ -62,6 +62,20 @@ public static class ServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>Agent sessions: their store, policy questions, the model client, live updates and the runner.</summary>
+    public static IServiceCollection AddWardenSessions(this IServiceCollection services, WardenServerOptions options)
+    {
+        services.AddSingleton<Data.Sessions.AgentSessionStore>();
+        services.AddSingleton(options.Sessions);
+        services.AddSingleton<Sessions.SessionPolicy>();
+        services.AddSingleton<Sessions.AgentModelClient>();
+        services.AddSingleton<Sessions.SessionLive>();
+        services.AddSingleton<Sessions.SessionRunner>();
+        services.AddSingleton<Sessions.SessionService>();
+        services.AddHostedService(sp => sp.GetRequiredService<Sessions.SessionRunner>());
+        return services;
+    }
+
     /// <summary>Authentication (tokens and web sessions), authorisation and sign-in.</summary>
     public static IServiceCollection AddWardenAuth(this IServiceCollection services)
     {
@@ -79,6 +93,7 @@ public static class ServiceCollectionExtensions
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, WardenJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(1, SessionJsonContext.Default);
             o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
             o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
         });

@@ -47,6 +47,9 @@ public sealed record WardenServerOptions
     /// <summary>Worker heartbeat, loss and grace timings (section <c>Warden:Workers</c>).</summary>
     public Workers.WorkerServerOptions Workers { get; init; } = new();
 
+    /// <summary>How agent sessions run.</summary>
+    public Sessions.SessionRunnerOptions Sessions { get; init; } = new();
+
     /// <summary>Every problem with these options, empty when they are usable.</summary>
     public IReadOnlyList<string> Validate()
     {

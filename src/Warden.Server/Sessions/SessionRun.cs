@@ -1,0 +1,899 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Warden.Audit;
+using Warden.Data;
+using Warden.Data.Audit;
+using Warden.Data.Gateway;
+using Warden.Data.Identity;
+using Warden.Data.Sessions;
+using Warden.Policy.Entities;
+using Warden.Policy.Values;
+using Warden.Protocol;
+using Warden.Server.Workers;
+
+namespace Warden.Server.Sessions;
+
+/// <summary>
+/// One session's agent loop, from a fresh start or resumed from its transcript: prepare the workspace on a worker,
+/// then call the model (through the gateway, with a key minted for this run), authorise every tool call it asks for,
+/// wait for a person where policy says so, run the call on the worker, store the result, and go on until the agent
+/// finishes or a limit ends the session; finally have the worker commit and push, and open the pull request.
+/// Every step is stored before the next one begins, so <see cref="RunAsync"/> can always pick up where the
+/// transcript ends: a tool call the transcript asked for but holds no result of is sent again with the same call id,
+/// and the worker answers it from its ledger if it already ran.
+/// </summary>
+internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession session, CancellationToken cancel)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly List<JsonObject> _messages = [];
+    private readonly List<Pending> _pending = [];
+    private readonly Stopwatch _overhead = new();
+    private AgentSession _session = session;
+    private SessionPolicy.Principal _person = null!;
+    private SessionRepository? _repo;
+    private string _key = string.Empty;
+    private JsonObject? _finishing;
+    private bool _finished;
+
+    /// <summary>Orchestration time of the last step (without model and tool time), for the benchmark.</summary>
+    public TimeSpan LastStepOverhead { get; private set; }
+
+    private Actor RunnerActor { get; } = Actor.System("agent-runner");
+
+    private bool IsChild => _session.ParentId is not null;
+
+    private string Branch => $"warden/{_session.Id}";
+
+    /// <summary>Runs the session until it ends or <c>cancel</c> fires (shutdown, cancellation, a lost worker).</summary>
+    public async Task RunAsync()
+    {
+        _person = await s.Policy.LoadPrincipalAsync(_session.OrgId, _session.OrgName, _session.UserId, _session.UserName, cancel).ConfigureAwait(false);
+        var events = await s.Store.AllEventsAsync(_session.Id, cancel).ConfigureAwait(false);
+        var resumed = _session.State != SessionStates.Queued;
+        await StatusAsync(resumed ? "Resumed by this server after a restart or a lost lease." : "Started.",
+            new SessionProgress { State = _session.State == SessionStates.Waiting ? SessionStates.Waiting : SessionStates.Running }).ConfigureAwait(false);
+        if (!resumed)
+        {
+            await AuditAsync("session.start", new AuditResource("repo", _session.Repo), AuditOutcome.Success, null, new Dictionary<string, string?>
+            {
+                ["base"] = _session.BaseRef, ["route"] = _session.Route, ["pool"] = _session.Pool, ["parent"] = _session.ParentId,
+            }).ConfigureAwait(false);
+        }
+
+        _repo = await s.Repositories.ResolveAsync(RunnerActor, _session.OrgName, _session.Repo, cancel).ConfigureAwait(false);
+        await MintKeyAsync().ConfigureAwait(false);
+        if (!events.Any(e => e.Kind == SessionEventKinds.Task))
+        {
+            await PrepareAsync().ConfigureAwait(false);
+            events = await s.Store.AllEventsAsync(_session.Id, cancel).ConfigureAwait(false);
+        }
+
+        Rebuild(events);
+        while (!_finished)
+        {
+            await StepAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Ends the session's worker session and revokes its key (after the session reached a final state).</summary>
+    public async Task ReleaseAsync(string reason)
+    {
+        try
+        {
+            await s.Workers.EndSessionAsync(_session.Id, reason, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is WorkerDispatchException or InvalidOperationException or IOException or System.Net.WebSockets.WebSocketException)
+        {
+            LogReleaseFailed(s.Logger, _session.Id, e);
+        }
+
+        await RevokeKeyAsync(_session.KeyId).ConfigureAwait(false);
+    }
+
+    private async Task StepAsync()
+    {
+        _overhead.Restart();
+        _session = await s.Store.LoadAsync(_session.Id, cancel).ConfigureAwait(false) ?? throw new SessionEndedException(SessionStates.Failed, "The session was deleted.");
+        if (SessionStates.IsFinal(_session.State))
+        {
+            throw new SessionEndedException(_session.State, _session.StateReason ?? _session.State, alreadyStored: true);
+        }
+
+        if (_finishing is not null)
+        {
+            await FinishAsync(_finishing).ConfigureAwait(false);
+            return;
+        }
+
+        if (_pending.Count > 0)
+        {
+            await ToolCallAsync(_pending[0]).ConfigureAwait(false);
+            LastStepOverhead = _overhead.Elapsed;
+            return;
+        }
+
+        CheckLimits();
+        foreach (var message in await s.Store.TakeInboxAsync(_session.Id, cancel).ConfigureAwait(false))
+        {
+            var text = $"Message from {message.SentBy}: {message.Text}";
+            await s.Store.AppendAsync(_session.Id, SessionEventKinds.Message, Serialize(new JsonObject { ["text"] = message.Text, ["by"] = message.SentBy }), null, cancel).ConfigureAwait(false);
+            _messages.Add(new JsonObject { ["role"] = "user", ["content"] = text });
+        }
+
+        if (EstimateTokens() > s.Options.ContextWindowTokens * s.Options.CompactAt)
+        {
+            await CompactAsync().ConfigureAwait(false);
+            return;
+        }
+
+        var tools = AgentTools.Definitions(!IsChild && s.Options.MaxSubagents > 0);
+        var request = new JsonArray(_messages.Select(m => (JsonNode)m.DeepClone()).ToArray());
+        _overhead.Stop();
+        AgentModelClient.Turn turn;
+        try
+        {
+            turn = await s.Models.CompleteAsync(_key, _session.Route, request, tools, cancel).ConfigureAwait(false);
+        }
+        catch (AgentModelException e) when (e.BudgetExhausted)
+        {
+            throw new SessionEndedException(SessionStates.Failed, $"Cost limit reached: the session's budget of {Usd(_session.Limits.MaxCostMicros)} is spent.");
+        }
+        catch (AgentModelException e)
+        {
+            throw new SessionEndedException(SessionStates.Failed, e.Message);
+        }
+
+        _overhead.Start();
+        var data = new JsonObject
+        {
+            ["message"] = turn.Message,
+            ["finishReason"] = turn.FinishReason,
+            ["inputTokens"] = turn.InputTokens,
+            ["outputTokens"] = turn.OutputTokens,
+            ["costMicros"] = turn.CostMicros,
+            ["gatewayCall"] = turn.CallId,
+            ["model"] = turn.Model,
+        };
+        var seq = await s.Store.AppendAsync(_session.Id, SessionEventKinds.Assistant, Serialize(data), new SessionProgress
+        {
+            AddSteps = 1, AddCostMicros = turn.CostMicros, AddInputTokens = turn.InputTokens, AddOutputTokens = turn.OutputTokens,
+        }, cancel).ConfigureAwait(false);
+        Apply(SessionEventKinds.Assistant, seq, data);
+        if (_pending.Count == 0)
+        {
+            // An answer without tool calls is the agent's last word.
+            var summary = Text(turn.Message["content"]) ?? "The agent ended without a summary.";
+            await BeginFinishAsync(summary, null).ConfigureAwait(false);
+        }
+
+        _overhead.Stop();
+        LastStepOverhead = _overhead.Elapsed;
+    }
+
+    private void CheckLimits()
+    {
+        if (_session.Steps >= _session.Limits.MaxSteps)
+        {
+            throw new SessionEndedException(SessionStates.Failed, $"Step limit reached: {_session.Limits.MaxSteps} model calls.");
+        }
+
+        if (_session.CostMicros >= _session.Limits.MaxCostMicros)
+        {
+            throw new SessionEndedException(SessionStates.Failed, $"Cost limit reached: {Usd(_session.CostMicros)} of {Usd(_session.Limits.MaxCostMicros)}.");
+        }
+
+        if (_session.StartedAt is { } started && s.Time.GetUtcNow() - started >= TimeSpan.FromMilliseconds(_session.Limits.MaxWallMs))
+        {
+            throw new SessionEndedException(SessionStates.Failed, $"Time limit reached: {TimeSpan.FromMilliseconds(_session.Limits.MaxWallMs).TotalMinutes:0.#} minutes.");
+        }
+    }
+
+    // ---- Preparation ----
+
+    private async Task PrepareAsync()
+    {
+        if (_session.WorkerName is not null)
+        {
+            // A preparation that a restart interrupted: start it over on a fresh worker session.
+            await s.Workers.EndSessionAsync(_session.Id, "preparation restarted", cancel).ConfigureAwait(false);
+        }
+
+        var credential = await s.Repositories.CredentialAsync(_session.OrgId, _session.Repo, TimeSpan.FromMilliseconds(_session.Limits.MaxWallMs) + TimeSpan.FromMinutes(15), cancel).ConfigureAwait(false);
+        WorkerLease lease;
+        try
+        {
+            lease = await s.Workers.AssignAsync(_session.OrgId, _session.Pool, new Dictionary<string, string>(), _session.Id,
+                new WorkspaceRequest(_repo!.CloneUrl, _session.BaseRef, credential, new SessionLimits
+                {
+                    WallClockSeconds = (int)Math.Min(int.MaxValue, _session.Limits.MaxWallMs / 1000 + 60),
+                }), cancel).ConfigureAwait(false);
+        }
+        catch (WorkerDispatchException e)
+        {
+            throw new SessionEndedException(SessionStates.Failed, $"No workspace: {e.Message}");
+        }
+
+        await StatusAsync($"Workspace ready on worker {lease.WorkerName} at {Short(lease.Commit)} ({lease.PrepareMs} ms{(lease.FromMirror ? ", from the mirror cache" : string.Empty)}).",
+            new SessionProgress { WorkerName = lease.WorkerName, BaseCommit = lease.Commit }).ConfigureAwait(false);
+
+        var instructions = new StringBuilder();
+        var found = new JsonArray();
+        foreach (var file in s.Options.InstructionFiles)
+        {
+            var result = await s.Workers.ExecuteToolAsync(_session.Id, new ToolCall($"ctx-{found.Count}-{file.Replace('/', '_').Replace('.', '_')}", "read_file",
+                JsonSerializer.SerializeToElement(new { path = file })), _ => ValueTask.CompletedTask, cancel).ConfigureAwait(false);
+            if (result.Status == ToolStatus.Ok && result.Result is { } r && r.ValueKind == JsonValueKind.Object && r.TryGetProperty("content", out var content) &&
+                content.GetString() is { Length: > 0 } text)
+            {
+                found.Add(file);
+                instructions.Append(CultureInfo.InvariantCulture, $"\n\n## {file}\n\n{Cap(text, 16_000)}");
+            }
+        }
+
+        var system = SystemPrompt() + (instructions.Length > 0 ? "\n\n# The repository's instructions for agents" + instructions : string.Empty);
+        await s.Store.AppendAsync(_session.Id, SessionEventKinds.Task, Serialize(new JsonObject
+        {
+            ["system"] = system,
+            ["instruction"] = _session.Instruction,
+            ["instructionFiles"] = found,
+            ["tools"] = new JsonArray(AgentTools.Definitions(!IsChild && s.Options.MaxSubagents > 0).Select(t => (JsonNode?)JsonValue.Create(t!["function"]!["name"]!.GetValue<string>())).ToArray()),
+        }), null, cancel).ConfigureAwait(false);
+    }
+
+    private string SystemPrompt() =>
+        $"""
+        You are Warden's coding agent. You work in a fresh clone of the repository {_session.Repo} (base branch {_session.BaseRef}) inside a sandbox on a worker machine.
+        Use the tools to read the code, change it and run the tests. The sandbox has no network except package mirrors that policy allows; credentials are not available to you.
+        Every tool call is checked against the organisation's policies: a denied call tells you why — find another way or explain it in your summary. Some calls wait for a person's approval.
+        Do not commit or push: when the task is done (or cannot be done), call `finish` with a summary of what you changed and why. Warden then commits your changes, pushes the branch {Branch} and opens a pull request for review.
+        {(IsChild ? "You are a helper agent working on a sub-task; your summary and diff go back to the agent that started you." : string.Empty)}
+        """;
+
+    // ---- Transcript → conversation ----
+
+    private void Rebuild(IReadOnlyList<SessionEvent> events)
+    {
+        _messages.Clear();
+        _pending.Clear();
+        foreach (var e in events)
+        {
+            Apply(e.Kind, e.Seq, JsonNode.Parse(e.Data) as JsonObject ?? []);
+        }
+    }
+
+    private void Apply(string kind, long seq, JsonObject data)
+    {
+        switch (kind)
+        {
+            case SessionEventKinds.Task:
+                _messages.Clear();
+                _messages.Add(new JsonObject { ["role"] = "system", ["content"] = data["system"]?.GetValue<string>() });
+                _messages.Add(new JsonObject { ["role"] = "user", ["content"] = data["instruction"]?.GetValue<string>() });
+                break;
+            case SessionEventKinds.Assistant when data["message"] is JsonObject message:
+                _messages.Add((JsonObject)message.DeepClone());
+                _pending.Clear();
+                if (message["tool_calls"] is JsonArray calls)
+                {
+                    for (var i = 0; i < calls.Count; i++)
+                    {
+                        if (calls[i] is JsonObject call && call["function"] is JsonObject fn)
+                        {
+                            _pending.Add(new Pending(
+                                call["id"]?.GetValue<string>() ?? $"call_{seq}_{i}",
+                                $"c{seq.ToString(CultureInfo.InvariantCulture)}-{i.ToString(CultureInfo.InvariantCulture)}",
+                                fn["name"]?.GetValue<string>() ?? string.Empty,
+                                fn["arguments"]?.GetValue<string>() ?? "{}"));
+                        }
+                    }
+                }
+
+                break;
+            case SessionEventKinds.ToolResult:
+                var id = data["toolCallId"]?.GetValue<string>();
+                _messages.Add(new JsonObject { ["role"] = "tool", ["tool_call_id"] = id, ["content"] = data["forModel"]?.GetValue<string>() ?? string.Empty });
+                _pending.RemoveAll(p => p.ToolCallId == id);
+                break;
+            case SessionEventKinds.Message:
+                _messages.Add(new JsonObject { ["role"] = "user", ["content"] = $"Message from {data["by"]?.GetValue<string>()}: {data["text"]?.GetValue<string>()}" });
+                break;
+            case SessionEventKinds.Compaction:
+                var system = _messages.Count > 0 ? _messages[0] : new JsonObject { ["role"] = "system", ["content"] = SystemPrompt() };
+                _messages.Clear();
+                _messages.Add(system);
+                _messages.Add(new JsonObject { ["role"] = "user", ["content"] = _session.Instruction });
+                _messages.Add(new JsonObject { ["role"] = "user", ["content"] = "Summary of your work so far (older turns were compacted to stay within the model's window):\n\n" + data["summary"]?.GetValue<string>() });
+                break;
+            case SessionEventKinds.Status when data["phase"]?.GetValue<string>() == "finishing":
+                _finishing = data;
+                break;
+        }
+    }
+
+    private sealed record Pending(string ToolCallId, string WorkerCallId, string Tool, string Arguments);
+
+    // ---- Tool calls ----
+
+    private async Task ToolCallAsync(Pending call)
+    {
+        JsonElement args;
+        try
+        {
+            args = JsonDocument.Parse(string.IsNullOrWhiteSpace(call.Arguments) ? "{}" : call.Arguments).RootElement.Clone();
+        }
+        catch (JsonException e)
+        {
+            await ToolResultAsync(call, "error", $"The arguments are not valid JSON: {e.Message}", null).ConfigureAwait(false);
+            return;
+        }
+
+        if (call.Tool == AgentTools.Finish)
+        {
+            await ToolResultAsync(call, "ok", "Finishing: Warden commits and publishes your changes now.", null).ConfigureAwait(false);
+            await BeginFinishAsync(Arg(args, "summary") ?? "(no summary)", Arg(args, "title")).ConfigureAwait(false);
+            return;
+        }
+
+        var questions = call.Tool.StartsWith("warden.", StringComparison.Ordinal) ? null : AgentTools.Questions(call.Tool, args);
+        if (questions is null || (call.Tool == AgentTools.SpawnSubagent && (IsChild || s.Options.MaxSubagents == 0)))
+        {
+            await ToolResultAsync(call, "error", $"There is no tool '{call.Tool}'.", null).ConfigureAwait(false);
+            return;
+        }
+
+        // Every question must be allowed; one that needs approval makes the whole call wait for a person.
+        var verdicts = new List<(AgentTools.PolicyQuestion Q, SessionPolicy.Verdict V)>();
+        foreach (var q in questions)
+        {
+            verdicts.Add((q, await s.Policy.CanAgentAsync(_person, _session.Id, _session.Repo, q.Action, q.Resource, q.Entities, q.Context, cancel).ConfigureAwait(false)));
+        }
+
+        var first = verdicts[0];
+        if (verdicts.FirstOrDefault(v => !v.V.Allowed) is { Q: not null } denied)
+        {
+            var why = denied.V.Explain(denied.Q.Summary);
+            await AuditToolAsync(call, denied.Q, denied.V, AuditOutcome.Denied, why, null).ConfigureAwait(false);
+            await ToolResultAsync(call, "denied", $"Denied by policy. {why}", new JsonObject { ["policy"] = why, ["action"] = denied.Q.Action }).ConfigureAwait(false);
+            return;
+        }
+
+        if (verdicts.FirstOrDefault(v => v.V.ApprovalRequired) is { Q: not null } gated)
+        {
+            var approval = await AwaitApprovalAsync(call.WorkerCallId, gated.Q.Action, $"{gated.Q.Resource.Type}::\"{gated.Q.Resource.Id}\"", gated.Q.Summary, gated.V).ConfigureAwait(false);
+            if (approval.State != "approved")
+            {
+                var why = $"Rejected by {approval.DecidedBy}{(string.IsNullOrWhiteSpace(approval.Comment) ? string.Empty : ": " + approval.Comment)}.";
+                await AuditToolAsync(call, gated.Q, gated.V, AuditOutcome.Denied, why, null).ConfigureAwait(false);
+                await ToolResultAsync(call, "rejected", $"A person rejected this call. {why}", new JsonObject { ["approval"] = approval.Id }).ConfigureAwait(false);
+                return;
+            }
+        }
+
+        if (call.Tool == AgentTools.SpawnSubagent)
+        {
+            await SubagentAsync(call, args, first.Q, first.V).ConfigureAwait(false);
+            return;
+        }
+
+        ToolResult result;
+        _overhead.Stop();
+        try
+        {
+            result = await s.Workers.ExecuteToolAsync(_session.Id, new ToolCall(call.WorkerCallId, call.Tool, args),
+                chunk =>
+                {
+                    s.Live.Output(_session.Id, call.WorkerCallId, chunk.Stream, chunk.Text);
+                    return ValueTask.CompletedTask;
+                }, cancel).ConfigureAwait(false);
+        }
+        catch (WorkerDispatchException e)
+        {
+            throw new SessionEndedException(SessionStates.Failed, $"The worker failed: {e.Message}");
+        }
+
+        _overhead.Start();
+        var status = result.Status switch
+        {
+            ToolStatus.Ok => "ok",
+            ToolStatus.Failed => "failed",
+            ToolStatus.TimedOut => "timed_out",
+            ToolStatus.Cancelled => "cancelled",
+            _ => "error",
+        };
+        await AuditToolAsync(call, first.Q, first.V, result.Status is ToolStatus.Ok or ToolStatus.Failed ? AuditOutcome.Success : AuditOutcome.Failure, null, result).ConfigureAwait(false);
+        var forModel = Render(result, s.Options.ModelOutputChars);
+        await ToolResultAsync(call, status, forModel, new JsonObject
+        {
+            ["exitCode"] = result.ExitCode,
+            ["durationMs"] = result.DurationMs,
+            ["output"] = result.Output is null ? null : Cap(result.Output, s.Options.StoredOutputChars),
+            ["result"] = result.Result is { } r ? JsonNode.Parse(Cap(r.GetRawText(), s.Options.StoredOutputChars, json: true)) : null,
+            ["error"] = result.Error,
+            ["truncated"] = result.Truncated,
+            ["policy"] = first.V.Explain(first.Q.Summary),
+        }).ConfigureAwait(false);
+    }
+
+    private async Task ToolResultAsync(Pending call, string status, string forModel, JsonObject? extra)
+    {
+        var data = new JsonObject
+        {
+            ["toolCallId"] = call.ToolCallId,
+            ["callId"] = call.WorkerCallId,
+            ["tool"] = call.Tool,
+            ["arguments"] = Cap(call.Arguments, 8_000),
+            ["status"] = status,
+            ["forModel"] = forModel,
+        };
+        foreach (var (k, v) in extra ?? [])
+        {
+            data[k] = v?.DeepClone();
+        }
+
+        var seq = await s.Store.AppendAsync(_session.Id, SessionEventKinds.ToolResult, Serialize(data), null, cancel).ConfigureAwait(false);
+        Apply(SessionEventKinds.ToolResult, seq, data);
+    }
+
+    private async Task<SessionApproval> AwaitApprovalAsync(string callId, string action, string resource, string summary, SessionPolicy.Verdict verdict)
+    {
+        var approval = await s.Store.ApprovalForCallAsync(_session.Id, callId, cancel).ConfigureAwait(false);
+        if (approval is null)
+        {
+            approval = await s.Store.RequestApprovalAsync(_session, callId, action, resource, summary, verdict.Policies, cancel).ConfigureAwait(false);
+            await s.Store.AppendAsync(_session.Id, SessionEventKinds.Approval, Serialize(new JsonObject
+            {
+                ["approval"] = approval.Id, ["callId"] = callId, ["action"] = action, ["resource"] = resource, ["summary"] = summary, ["state"] = "pending",
+                ["policies"] = new JsonArray(verdict.Policies.Select(p => (JsonNode?)JsonValue.Create(p)).ToArray()),
+            }), new SessionProgress { State = SessionStates.Waiting, StateReason = $"waiting for approval of {summary}" }, cancel).ConfigureAwait(false);
+            await AuditAsync("approval.request", new AuditResource("session", _session.Id), AuditOutcome.Success, Decision(verdict), new Dictionary<string, string?>
+            {
+                ["approval"] = approval.Id, ["callId"] = callId, ["action"] = action, ["resource"] = resource, ["summary"] = summary,
+            }).ConfigureAwait(false);
+        }
+
+        while (approval.State == "pending")
+        {
+            var next = s.Live.NextChangeAsync(_session.Id);
+            approval = await s.Store.ApprovalForCallAsync(_session.Id, callId, cancel).ConfigureAwait(false) ?? approval;
+            if (approval.State != "pending")
+            {
+                break;
+            }
+
+            await Task.WhenAny(next, Task.Delay(TimeSpan.FromSeconds(2), cancel)).ConfigureAwait(false);
+            cancel.ThrowIfCancellationRequested();
+            var current = await s.Store.LoadAsync(_session.Id, cancel).ConfigureAwait(false);
+            if (current is null || SessionStates.IsFinal(current.State))
+            {
+                throw new SessionEndedException(current?.State ?? SessionStates.Cancelled, current?.StateReason ?? "ended", alreadyStored: true);
+            }
+        }
+
+        await s.Store.AppendAsync(_session.Id, SessionEventKinds.Approval, Serialize(new JsonObject
+        {
+            ["approval"] = approval.Id, ["callId"] = callId, ["action"] = action, ["state"] = approval.State, ["by"] = approval.DecidedBy, ["comment"] = approval.Comment,
+        }), new SessionProgress { State = SessionStates.Running, StateReason = null }, cancel).ConfigureAwait(false);
+        return approval;
+    }
+
+    private async Task SubagentAsync(Pending call, JsonElement args, AgentTools.PolicyQuestion question, SessionPolicy.Verdict verdict)
+    {
+        var instruction = Arg(args, "instruction");
+        if (string.IsNullOrWhiteSpace(instruction))
+        {
+            await ToolResultAsync(call, "error", "spawn_subagent needs an instruction.", null).ConfigureAwait(false);
+            return;
+        }
+
+        // The child is named in the transcript before it runs, so a resumed parent waits for the same child.
+        var children = await s.Store.ListAsync(RunnerActor, _session.OrgName, new SessionFilter(ParentId: _session.Id, Limit: 500), cancel).ConfigureAwait(false);
+        var marker = $"[{call.WorkerCallId}] ";
+        var child = children.FirstOrDefault(c => c.Instruction.StartsWith(marker, StringComparison.Ordinal));
+        if (child is null)
+        {
+            if (children.Count >= s.Options.MaxSubagents)
+            {
+                await ToolResultAsync(call, "denied", $"This session already started {children.Count} sub-agents, the most allowed.", null).ConfigureAwait(false);
+                return;
+            }
+
+            var remaining = _session.Limits with
+            {
+                MaxSteps = Math.Max(1, _session.Limits.MaxSteps - _session.Steps),
+                MaxCostMicros = Math.Max(1, _session.Limits.MaxCostMicros - _session.CostMicros),
+            };
+            var owner = new Actor(Warden.Data.Identity.ActorKind.User, _session.UserId, _session.UserName, IsSiteAdmin: false);
+            child = await s.Store.CreateAsync(owner, _session.OrgName, new SessionSpec(_session.Repo, _session.BaseRef, marker + instruction, _session.Route, _session.Pool,
+                remaining, ParentId: _session.Id), cancel).ConfigureAwait(false);
+            s.Runner.Wake();
+        }
+
+        await StatusAsync($"Sub-agent {child.Id} started: {Cap(instruction, 200)}", null).ConfigureAwait(false);
+        _overhead.Stop();
+        while (!SessionStates.IsFinal(child.State))
+        {
+            var next = s.Live.NextChangeAsync(child.Id);
+            child = await s.Store.LoadAsync(child.Id, cancel).ConfigureAwait(false) ?? throw new SessionEndedException(SessionStates.Failed, "The sub-agent's session disappeared.");
+            if (!SessionStates.IsFinal(child.State))
+            {
+                await Task.WhenAny(next, Task.Delay(TimeSpan.FromSeconds(2), cancel)).ConfigureAwait(false);
+                cancel.ThrowIfCancellationRequested();
+            }
+        }
+
+        _overhead.Start();
+        var finish = (await s.Store.AllEventsAsync(child.Id, cancel).ConfigureAwait(false)).LastOrDefault(e => e.Kind == SessionEventKinds.Finish);
+        var diff = finish is null ? null : (JsonNode.Parse(finish.Data) as JsonObject)?["diff"]?.GetValue<string>();
+        var text = $"Sub-agent {child.Id} {child.State}{(child.StateReason is null ? string.Empty : $" ({child.StateReason})")}.\n\nSummary:\n{child.Summary ?? "(none)"}\n\nDiff:\n{(string.IsNullOrEmpty(diff) ? "(no changes)" : Cap(diff, s.Options.ModelOutputChars))}";
+        await AuditToolAsync(call, question, verdict, child.State == SessionStates.Succeeded ? AuditOutcome.Success : AuditOutcome.Failure, null, null).ConfigureAwait(false);
+        await ToolResultAsync(call, child.State == SessionStates.Succeeded ? "ok" : "failed", text, new JsonObject { ["child"] = child.Id, ["childState"] = child.State }).ConfigureAwait(false);
+    }
+
+    // ---- Compaction ----
+
+    private long EstimateTokens() => _messages.Sum(m => (long)m.ToJsonString().Length) / 4;
+
+    private async Task CompactAsync()
+    {
+        var request = new JsonArray(_messages.Select(m => (JsonNode)m.DeepClone()).ToArray())
+        {
+            new JsonObject
+            {
+                ["role"] = "user",
+                ["content"] = "The conversation is about to exceed the model's window. Write a concise summary of the work so far: what you found, what you changed (files), what you tried that failed, test results, and what remains. It replaces the older turns.",
+            },
+        };
+        _overhead.Stop();
+        AgentModelClient.Turn turn;
+        try
+        {
+            turn = await s.Models.CompleteAsync(_key, _session.Route, request, null, cancel).ConfigureAwait(false);
+        }
+        catch (AgentModelException e)
+        {
+            throw new SessionEndedException(SessionStates.Failed, e.BudgetExhausted ? "Cost limit reached while compacting the conversation." : e.Message);
+        }
+
+        _overhead.Start();
+        var summary = Text(turn.Message["content"]) ?? "(no summary)";
+        var before = EstimateTokens();
+        var data = new JsonObject { ["summary"] = summary, ["tokensBefore"] = before, ["messagesBefore"] = _messages.Count, ["gatewayCall"] = turn.CallId };
+        var seq = await s.Store.AppendAsync(_session.Id, SessionEventKinds.Compaction, Serialize(data), new SessionProgress
+        {
+            AddSteps = 1, AddCostMicros = turn.CostMicros, AddInputTokens = turn.InputTokens, AddOutputTokens = turn.OutputTokens,
+        }, cancel).ConfigureAwait(false);
+        Apply(SessionEventKinds.Compaction, seq, data);
+    }
+
+    // ---- Finish: commit, push, pull request ----
+
+    private async Task BeginFinishAsync(string summary, string? title)
+    {
+        var data = new JsonObject { ["phase"] = "finishing", ["summary"] = summary, ["title"] = title, ["text"] = "The agent finished; publishing its work." };
+        await s.Store.AppendAsync(_session.Id, SessionEventKinds.Status, Serialize(data), new SessionProgress { Summary = Cap(summary, 16_000) }, cancel).ConfigureAwait(false);
+        _finishing = data;
+    }
+
+    private async Task FinishAsync(JsonObject finishing)
+    {
+        var summary = finishing["summary"]?.GetValue<string>() ?? string.Empty;
+        var title = finishing["title"]?.GetValue<string>() is { Length: > 0 } t ? t : FirstLine(summary);
+        var diff = await DiffAsync("finish-diff").ConfigureAwait(false);
+        var files = ChangedFiles(diff.Diff);
+        if (IsChild || files.Count == 0)
+        {
+            await EndAsync(SessionStates.Succeeded, files.Count == 0 ? "Finished without changes." : "Finished; the diff went back to the parent session.",
+                new JsonObject { ["diff"] = diff.Diff, ["stat"] = diff.Stat, ["truncated"] = diff.Truncated, ["files"] = Names(files) }, new SessionProgress()).ConfigureAwait(false);
+            return;
+        }
+
+        // git.push of warden/<session>: policy may forbid it or ask a person first (e.g. for workflow changes).
+        var touchesWorkflows = files.Any(AgentTools.IsWorkflowFile);
+        var branchUid = new EntityUid("Warden::Branch", $"{_session.Repo}#{Branch}");
+        var branchEntity = new Entity(branchUid, new Dictionary<string, Value>(StringComparer.Ordinal) { ["protected"] = BoolValue.False }, [SessionPolicy.RepoUid(_session.Repo)]);
+        var repoEntity = SessionPolicy.RepoEntity(_person, _session.Repo, _repo!.DefaultBranch);
+        var push = await s.Policy.CanAgentAsync(_person, _session.Id, _session.Repo, "git.push", branchUid, [branchEntity, repoEntity],
+            new Dictionary<string, Value>(StringComparer.Ordinal) { ["touchesWorkflows"] = BoolValue.Of(touchesWorkflows) }, cancel).ConfigureAwait(false);
+        var pushSummary = $"push {Branch} ({files.Count} file{(files.Count == 1 ? string.Empty : "s")}{(touchesWorkflows ? ", including CI/workflow files" : string.Empty)})";
+        if (!push.Allowed)
+        {
+            await AuditAsync("git.push", new AuditResource("branch", branchUid.Id), AuditOutcome.Denied, Decision(push), new Dictionary<string, string?> { ["files"] = string.Join(",", files) }).ConfigureAwait(false);
+            throw new SessionEndedException(SessionStates.Failed, "Push refused: " + push.Explain(pushSummary));
+        }
+
+        if (push.ApprovalRequired)
+        {
+            var approval = await AwaitApprovalAsync("publish", "git.push", $"Warden::Branch::\"{branchUid.Id}\"", pushSummary + ": " + string.Join(", ", files.Take(20)), push).ConfigureAwait(false);
+            if (approval.State != "approved")
+            {
+                await AuditAsync("git.push", new AuditResource("branch", branchUid.Id), AuditOutcome.Denied, Decision(push), new Dictionary<string, string?> { ["approval"] = approval.Id }).ConfigureAwait(false);
+                throw new SessionEndedException(SessionStates.Failed, $"Push rejected by {approval.DecidedBy}{(approval.Comment is null ? string.Empty : ": " + approval.Comment)}.");
+            }
+        }
+
+        var message = $"{title}\n\n{Cap(summary, 8_000)}";
+        var publishArgs = JsonSerializer.SerializeToElement(new Dictionary<string, object?>
+        {
+            ["branch"] = Branch,
+            ["message"] = message,
+            ["author_name"] = $"Warden agent for {_session.UserName}",
+            ["author_email"] = $"agent+{_session.Id}@{s.Options.AuthorDomain}",
+            ["trailers"] = new Dictionary<string, string>
+            {
+                ["Warden-Session"] = _session.Id,
+                ["Requested-by"] = _session.UserName,
+            },
+            ["remote_base"] = _session.BaseRef,
+        });
+        _overhead.Stop();
+        ToolResult published;
+        try
+        {
+            published = await s.Workers.ExecuteToolAsync(_session.Id, new ToolCall("publish", WorkerOperations.Publish, publishArgs), _ => ValueTask.CompletedTask, cancel).ConfigureAwait(false);
+        }
+        catch (WorkerDispatchException e)
+        {
+            throw new SessionEndedException(SessionStates.Failed, $"The worker failed while publishing: {e.Message}");
+        }
+
+        _overhead.Start();
+        if (published.Status != ToolStatus.Ok || published.Result is not { ValueKind: JsonValueKind.Object } pr)
+        {
+            await AuditAsync("git.push", new AuditResource("branch", branchUid.Id), AuditOutcome.Failure, Decision(push), new Dictionary<string, string?> { ["error"] = published.Error ?? published.Output }).ConfigureAwait(false);
+            throw new SessionEndedException(SessionStates.Failed, $"Publishing failed: {published.Error ?? Cap(published.Output ?? "no detail", 500)}");
+        }
+
+        var committed = pr.TryGetProperty("committed", out var c) && c.ValueKind == JsonValueKind.True;
+        var commit = pr.TryGetProperty("commit", out var sha) ? sha.GetString() : null;
+        if (!committed)
+        {
+            await EndAsync(SessionStates.Succeeded, "Finished without changes to commit.", new JsonObject { ["diff"] = diff.Diff, ["stat"] = diff.Stat }, new SessionProgress()).ConfigureAwait(false);
+            return;
+        }
+
+        await AuditAsync("git.push", new AuditResource("branch", branchUid.Id), AuditOutcome.Success, Decision(push), new Dictionary<string, string?>
+        {
+            ["commit"] = commit, ["files"] = string.Join(",", files.Take(50)), ["touchesWorkflows"] = touchesWorkflows ? "true" : "false",
+        }).ConfigureAwait(false);
+        await StatusAsync($"Pushed {Branch} at {Short(commit)}.", new SessionProgress { Branch = Branch, CommitSha = commit }).ConfigureAwait(false);
+
+        string? prUrl = null;
+        var open = await s.Policy.CanAgentAsync(_person, _session.Id, _session.Repo, "pr.open", SessionPolicy.RepoUid(_session.Repo), [repoEntity],
+            new Dictionary<string, Value>(StringComparer.Ordinal), cancel).ConfigureAwait(false);
+        var note = "Pushed; no pull request for plain Git repositories.";
+        if (!open.Allowed)
+        {
+            note = "Pushed; opening a pull request was refused: " + open.Explain("open a pull request");
+            await AuditAsync("pr.open", new AuditResource("repo", _session.Repo), AuditOutcome.Denied, Decision(open), null).ConfigureAwait(false);
+        }
+        else
+        {
+            var body = $"{summary}\n\n---\nOpened by Warden for {_session.UserName}. Session: {_session.Id}. Task: {Cap(_session.Instruction, 2_000)}";
+            try
+            {
+                prUrl = await s.Repositories.OpenPullRequestAsync(_session.OrgId, _session.Repo, Branch, _session.BaseRef, title, body, cancel).ConfigureAwait(false);
+                if (prUrl is not null)
+                {
+                    note = $"Pull request: {prUrl}";
+                    await AuditAsync("pr.open", new AuditResource("repo", _session.Repo), AuditOutcome.Success, Decision(open), new Dictionary<string, string?> { ["url"] = prUrl, ["branch"] = Branch }).ConfigureAwait(false);
+                }
+            }
+            catch (WardenException e)
+            {
+                note = "Pushed; the pull request could not be opened: " + e.Message;
+                await AuditAsync("pr.open", new AuditResource("repo", _session.Repo), AuditOutcome.Failure, Decision(open), new Dictionary<string, string?> { ["error"] = e.Message }).ConfigureAwait(false);
+            }
+        }
+
+        await EndAsync(SessionStates.Succeeded, note, new JsonObject
+        {
+            ["branch"] = Branch, ["commit"] = commit, ["pullRequest"] = prUrl, ["diff"] = diff.Diff, ["stat"] = diff.Stat, ["truncated"] = diff.Truncated, ["files"] = Names(files),
+        }, new SessionProgress { Branch = Branch, CommitSha = commit, PrUrl = prUrl }).ConfigureAwait(false);
+    }
+
+    /// <summary>The workspace's diff against its base, read by the worker outside the sandbox.</summary>
+    internal async Task<(string Diff, string? Stat, bool Truncated)> DiffAsync(string callId)
+    {
+        ToolResult result;
+        try
+        {
+            result = await s.Workers.ExecuteToolAsync(_session.Id, new ToolCall(callId, WorkerOperations.Diff, JsonSerializer.SerializeToElement(new { })), _ => ValueTask.CompletedTask, cancel).ConfigureAwait(false);
+        }
+        catch (WorkerDispatchException e)
+        {
+            throw new SessionEndedException(SessionStates.Failed, $"The worker failed while reading the diff: {e.Message}");
+        }
+
+        return SessionDiffs.Read(result);
+    }
+
+    private async Task EndAsync(string state, string reason, JsonObject data, SessionProgress progress)
+    {
+        data["state"] = state;
+        data["reason"] = reason;
+        await s.Store.AppendAsync(_session.Id, SessionEventKinds.Finish, Serialize(data), progress with { State = state, StateReason = reason }, cancel).ConfigureAwait(false);
+        _finished = true;
+    }
+
+    // ---- Keys, status, audit ----
+
+    private async Task MintKeyAsync()
+    {
+        var old = _session.KeyId;
+        var remaining = Math.Max(1, _session.Limits.MaxCostMicros - _session.CostMicros);
+        var created = await s.Keys.CreateAsync(RunnerActor, _session.OrgName, new VirtualKeySpec(
+            $"session-{_session.Id}-{s.Time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)}",
+            OwnerKind: "user", Owner: _session.UserName, AllowedModels: [_session.Route], BudgetUsd: remaining / 1_000_000m, BudgetPeriod: "total",
+            ExpiresAt: s.Time.GetUtcNow() + TimeSpan.FromMilliseconds(_session.Limits.MaxWallMs) + TimeSpan.FromMinutes(15)), cancel).ConfigureAwait(false);
+        _key = created.Secret;
+        await s.Store.UpdateAsync(_session.Id, new SessionProgress { KeyId = created.Key.Id }, cancel).ConfigureAwait(false);
+        _session = _session with { KeyId = created.Key.Id };
+        if (old is not null)
+        {
+            await RevokeKeyAsync(old).ConfigureAwait(false);
+        }
+    }
+
+    private async Task RevokeKeyAsync(string? keyId)
+    {
+        if (keyId is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await s.Keys.RevokeAsync(RunnerActor, _session.OrgName, keyId, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (WardenException e)
+        {
+            LogRevokeFailed(s.Logger, _session.Id, e.Message);
+        }
+    }
+
+    private Task StatusAsync(string text, SessionProgress? progress) =>
+        s.Store.AppendAsync(_session.Id, SessionEventKinds.Status, Serialize(new JsonObject { ["text"] = text }), progress, cancel);
+
+    private Task AuditToolAsync(Pending call, AgentTools.PolicyQuestion q, SessionPolicy.Verdict v, AuditOutcome outcome, string? reason, ToolResult? result)
+    {
+        var details = new Dictionary<string, string?>
+        {
+            ["tool"] = call.Tool, ["callId"] = call.WorkerCallId, ["summary"] = q.Summary, ["reason"] = reason,
+        };
+        if (result is not null)
+        {
+            details["status"] = result.Status.ToString();
+            details["exitCode"] = result.ExitCode?.ToString(CultureInfo.InvariantCulture);
+            details["durationMs"] = result.DurationMs.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return AuditAsync(q.Action, new AuditResource(q.Resource.Type.Replace("Warden::", string.Empty, StringComparison.Ordinal).ToLowerInvariant(), q.Resource.Id), outcome, Decision(v), details);
+    }
+
+    private Task AuditAsync(string action, AuditResource resource, AuditOutcome outcome, PolicyDecision? decision, Dictionary<string, string?>? details) =>
+        s.Audit.RecordAsync(new AuditEventDraft
+        {
+            OrgId = _session.OrgId,
+            Actor = new AuditActor(Warden.Audit.ActorKind.AgentSession, _session.Id, $"agent for {_session.UserName}"),
+            OnBehalfOf = _session.UserName,
+            Source = new AuditSource("warden", "warden-agent", _session.Id),
+            Action = action,
+            Resource = resource,
+            Outcome = outcome,
+            Policy = decision,
+            Details = details is null ? null : AuditDrafts.Details(details),
+        }, CancellationToken.None);
+
+    private static PolicyDecision Decision(SessionPolicy.Verdict v) => new()
+    {
+        Effect = v.Allowed ? PolicyEffect.Allow : PolicyEffect.Deny,
+        PolicySetVersion = v.Version,
+        DeterminingPolicies = v.Policies,
+        ErroringPolicies = v.Erroring,
+    };
+
+    // ---- Small helpers ----
+
+    private static string Serialize(JsonObject data) => data.ToJsonString(Json);
+
+    private static string? Arg(JsonElement args, string name) =>
+        args.ValueKind == JsonValueKind.Object && args.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    private static string? Text(JsonNode? content) => content switch
+    {
+        JsonValue v when v.TryGetValue<string>(out var text) => text,
+        JsonArray parts => string.Concat(parts.OfType<JsonObject>().Select(p => p["text"]?.GetValue<string>())),
+        _ => null,
+    };
+
+    private static string Render(ToolResult result, int max)
+    {
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"status: {result.Status}");
+        if (result.ExitCode is { } code)
+        {
+            text.Append(CultureInfo.InvariantCulture, $", exit code {code}");
+        }
+
+        if (result.Error is { Length: > 0 } error)
+        {
+            text.Append('\n').Append(error);
+        }
+
+        if (result.Result is { } r)
+        {
+            text.Append('\n').Append(r.ValueKind == JsonValueKind.Object && r.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.String
+                ? content.GetString()
+                : r.GetRawText());
+        }
+
+        if (result.Output is { Length: > 0 } output)
+        {
+            text.Append('\n').Append(output);
+        }
+
+        if (result.Truncated)
+        {
+            text.Append("\n[output was truncated by the worker]");
+        }
+
+        return Cap(text.ToString(), max);
+    }
+
+    internal static string Cap(string text, int max, bool json = false)
+    {
+        if (text.Length <= max)
+        {
+            return text;
+        }
+
+        if (json)
+        {
+            return JsonSerializer.Serialize(new { truncated = true, head = text[..(max / 2)] });
+        }
+
+        var half = max / 2;
+        return text[..half] + $"\n…[{text.Length - max} characters cut]…\n" + text[^half..];
+    }
+
+    private static string FirstLine(string text)
+    {
+        var line = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "Changes by Warden's agent";
+        line = line.TrimStart('#', ' ');
+        return line.Length <= 72 ? line : line[..69] + "...";
+    }
+
+    private static string Short(string? commit) => commit is { Length: > 12 } ? commit[..12] : commit ?? "(no commit)";
+
+    private static string Usd(long micros) => (micros / 1_000_000m).ToString("$0.00####", CultureInfo.InvariantCulture);
+
+    internal static List<string> ChangedFiles(string diff) =>
+        diff.Split('\n')
+            .Where(l => l.StartsWith("diff --git ", StringComparison.Ordinal))
+            .Select(l => l[11..])
+            .Select(l => l.IndexOf(" b/", StringComparison.Ordinal) is var i and >= 0 ? l[(i + 3)..] : l)
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+
+    private static JsonArray Names(IEnumerable<string> files) => new(files.Select(f => (JsonNode?)JsonValue.Create(f)).ToArray());
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId}: ending its worker session failed")]
+    private static partial void LogReleaseFailed(ILogger logger, string sessionId, Exception e);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId}: revoking its key failed: {Reason}")]
+    private static partial void LogRevokeFailed(ILogger logger, string sessionId, string reason);
+}
+
+/// <summary>Ends a session's loop with a final state and a reason.</summary>
+internal sealed class SessionEndedException(string state, string reason, bool alreadyStored = false) : Exception(reason)
+{
+    /// <summary>The final state.</summary>
+    public string State { get; } = state;
+
+    /// <summary>True when the store already holds the final state (a cancellation by a person).</summary>
+    public bool AlreadyStored { get; } = alreadyStored;
+}
