@@ -12,7 +12,7 @@ namespace Warden.Client;
 /// Typed client for Warden's REST API. The CLI and the tests reach the server only through it, so whatever they do
 /// any other API client can do too.
 /// </summary>
-public sealed class WardenClient : IDisposable
+public sealed partial class WardenClient : IDisposable
 {
     private static readonly WardenJsonContext Json = WardenJsonContext.Default;
     private readonly HttpClient _http;

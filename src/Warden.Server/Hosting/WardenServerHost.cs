@@ -23,6 +23,7 @@ using Warden.Server.Policy;
 using Warden.Server.Auth;
 using Warden.Server.Components;
 using Warden.Server.Gateway;
+using Warden.Server.Git;
 using Warden.Server.Workers;
 
 namespace Warden.Server.Hosting;
@@ -193,6 +194,7 @@ public sealed class WardenServerHost : IAsyncDisposable
         builder.Services.AddWardenApi();
         builder.Services.AddWardenUi(options);
         builder.Services.AddWardenWorkers();
+        builder.Services.AddWardenGit();
 
         var app = builder.Build();
         app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = null, SuppressDiagnosticsCallback = _ => true });
@@ -224,6 +226,7 @@ public sealed class WardenServerHost : IAsyncDisposable
         authed.MapPolicyApi();
         authed.MapGatewayAdminApi();
         authed.MapWorkerApi();
+        authed.MapGitApi();
         api.MapWorkerConnect();
         api.MapGet("/audit/keys", AuditEndpoints.ListKeysAsync).AllowAnonymous().WithTags("Audit").WithName("ListAuditKeys");
         app.MapOtlpLogsReceiver();
