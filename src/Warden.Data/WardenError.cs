@@ -23,6 +23,9 @@ public enum WardenErrorKind
 
     /// <summary>429: too many attempts; try later.</summary>
     RateLimited,
+
+    /// <summary>502: a service Warden called on the caller's behalf (a Git host's API) refused or failed; the message says which and why.</summary>
+    Upstream,
 }
 
 /// <summary>An expected failure with a message written for the person or program that made the request; never holds a secret.</summary>
@@ -48,4 +51,7 @@ public sealed class WardenException(WardenErrorKind kind, string message) : Exce
 
     /// <summary>409 with the reason.</summary>
     public static WardenException Conflict(string message) => new(WardenErrorKind.Conflict, message);
+
+    /// <summary>502: an upstream service (a Git host) answered with an error or could not be reached.</summary>
+    public static WardenException Upstream(string message) => new(WardenErrorKind.Upstream, message);
 }

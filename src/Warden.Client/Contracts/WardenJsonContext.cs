@@ -75,4 +75,12 @@ namespace Warden.Client.Contracts;
 [JsonSerializable(typeof(WorkerDto))]
 [JsonSerializable(typeof(IReadOnlyList<WorkerDto>))]
 [JsonSerializable(typeof(WorkerDetailDto))]
+[JsonSerializable(typeof(GitConnectionDto))]
+[JsonSerializable(typeof(IReadOnlyList<GitConnectionDto>))]
+[JsonSerializable(typeof(List<GitConnectionDto>))]
+[JsonSerializable(typeof(PutGitConnectionRequest))]
+[JsonSerializable(typeof(RepositoryDto))]
+[JsonSerializable(typeof(IReadOnlyList<RepositoryDto>))]
+[JsonSerializable(typeof(List<RepositoryDto>))]
+[JsonSerializable(typeof(PutRepositoryRequest))]
 public sealed partial class WardenJsonContext : JsonSerializerContext;

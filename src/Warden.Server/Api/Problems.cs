@@ -36,6 +36,7 @@ public static class Problems
         WardenErrorKind.NotFound => (404, "urn:warden:problem:not-found", "Not found."),
         WardenErrorKind.Conflict => (409, "urn:warden:problem:conflict", "Conflict."),
         WardenErrorKind.RateLimited => (429, "urn:warden:problem:rate-limited", "Too many requests."),
+        WardenErrorKind.Upstream => (502, "urn:warden:problem:upstream", "A service Warden called failed."),
         _ => (500, "urn:warden:problem:internal", "Internal error."),
     };
 

@@ -68,6 +68,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Data.Sessions.AgentSessionStore>();
         services.AddSingleton(options.Sessions);
         services.AddSingleton<Sessions.SessionPolicy>();
+        services.AddSingleton<Sessions.ISessionRepositories, Sessions.RegisteredRepositories>();
         services.AddSingleton<Sessions.AgentModelClient>();
         services.AddSingleton<Sessions.SessionLive>();
         services.AddSingleton<Sessions.SessionRunner>();

@@ -23,6 +23,7 @@ using Warden.Server.Policy;
 using Warden.Server.Auth;
 using Warden.Server.Components;
 using Warden.Server.Gateway;
+using Warden.Server.Git;
 using Warden.Server.Sessions;
 using Warden.Server.Workers;
 
@@ -194,6 +195,7 @@ public sealed class WardenServerHost : IAsyncDisposable
         builder.Services.AddWardenApi();
         builder.Services.AddWardenUi(options);
         builder.Services.AddWardenWorkers();
+        builder.Services.AddWardenGit();
         builder.Services.AddWardenSessions(options);
 
         var app = builder.Build();
@@ -226,6 +228,7 @@ public sealed class WardenServerHost : IAsyncDisposable
         authed.MapPolicyApi();
         authed.MapGatewayAdminApi();
         authed.MapWorkerApi();
+        authed.MapGitApi();
         authed.MapSessionApi();
         api.MapWorkerConnect();
         api.MapGet("/audit/keys", AuditEndpoints.ListKeysAsync).AllowAnonymous().WithTags("Audit").WithName("ListAuditKeys");
