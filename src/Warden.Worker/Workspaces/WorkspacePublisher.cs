@@ -24,6 +24,7 @@ public sealed partial class WorkspacePublisher
     public const int MaxMessageLength = 64 * 1024;
 
     private const string GitlinkMode = "160000";
+    private const string CommentCharacters = "#;%!|~^$&*@";
     private readonly GitRunner _git;
     private readonly string _scratch;
     private readonly string _emptyHome;
@@ -208,7 +209,15 @@ public sealed partial class WorkspacePublisher
 
     private async Task CommitAsync(WorkspaceGit git, PublishRequest request, CancellationToken cancellationToken)
     {
-        var arguments = new List<string> { "commit", "--quiet", "--no-verify", "--no-gpg-sign", "--no-edit", "--cleanup=whitespace", "--file=-" };
+        // The message is kept as written (--cleanup=whitespace keeps '#' lines), but --trailer puts trailers before any
+        // trailing "comment" lines, so the comment character is one no line of this message starts with.
+        var commentChar = CommentCharacters.FirstOrDefault(c => !request.Message.Split('\n').Any(line => line.StartsWith(c)));
+        if (commentChar == default)
+        {
+            throw new ArgumentException("The message's lines start with every character the worker could use to mark comments.");
+        }
+
+        var arguments = new List<string> { "-c", "core.commentChar=" + commentChar, "commit", "--quiet", "--no-verify", "--no-gpg-sign", "--no-edit", "--cleanup=whitespace", "--file=-" };
         foreach (var (name, value) in request.Trailers ?? new Dictionary<string, string>())
         {
             arguments.Add("--trailer");
