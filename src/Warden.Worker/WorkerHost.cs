@@ -20,6 +20,7 @@ public sealed partial class WorkerHost : IAsyncDisposable, Runtime.IEgressChanne
 {
     private readonly WorkerOptions _options;
     private readonly ISessionRuntimeFactory _runtimes;
+    private readonly WorkerOperationRunner _operations;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly ReconnectBackoff _backoff;
@@ -53,6 +54,9 @@ public sealed partial class WorkerHost : IAsyncDisposable, Runtime.IEgressChanne
         _backoff = new ReconnectBackoff(options.ReconnectMinDelay, options.ReconnectMaxDelay);
         Directory.CreateDirectory(options.DataDirectory);
         Workspaces = new WorkspacePreparer(options.DataDirectory, options.GitExecutable);
+        _operations = new WorkerOperationRunner(
+            new WorkspacePublisher(Workspaces.Git, Path.Combine(options.DataDirectory, "scratch"), options.CommitterName, options.CommitterEmail, _logger),
+            _logger);
         _idFile = Path.Combine(options.DataDirectory, "worker-id");
         WorkerId = File.Exists(_idFile) ? File.ReadAllText(_idFile).Trim() : null;
     }
@@ -330,6 +334,7 @@ public sealed partial class WorkerHost : IAsyncDisposable, Runtime.IEgressChanne
         {
             var workspace = await Workspaces.PrepareAsync(assign.SessionId, assign.Repository, assign.BaseRef, assign.Credential, session.Ended.Token).ConfigureAwait(false);
             var runtime = await _runtimes.CreateAsync(new SessionRuntimeContext(assign.SessionId, workspace.Path, assign.Limits, this), session.Ended.Token).ConfigureAwait(false);
+            session.Target = new PublishTarget(assign.SessionId, workspace.Path, workspace.Commit, assign.Repository, assign.Credential);
             session.SetRuntime(runtime);
             session.Ready = new SessionReadyMessage
             {
@@ -383,6 +388,12 @@ public sealed partial class WorkerHost : IAsyncDisposable, Runtime.IEgressChanne
         try
         {
             var runtime = await session.Runtime.WaitAsync(session.Ended.Token).ConfigureAwait(false);
+            if (WorkerOperations.IsReserved(message.Call.Tool))
+            {
+                // Publish and diff run here, outside the sandbox, with the session's credential; reserved names never reach the runtime.
+                return await _operations.ExecuteAsync(session, message.Call, session.Ended.Token).ConfigureAwait(false);
+            }
+
             return await runtime.ExecuteAsync(message.Call, chunk => SendOutputAsync(message, chunk), session.Ended.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)

@@ -41,6 +41,12 @@ public sealed partial record WorkerOptions
     /// <summary>The git executable.</summary>
     public string GitExecutable { get; init; } = "git";
 
+    /// <summary>The committer of the commits the worker makes when it publishes a session (the author names the agent and the requester).</summary>
+    public string CommitterName { get; init; } = Workspaces.WorkspaceGit.DefaultCommitterName;
+
+    /// <summary>The committer's e-mail.</summary>
+    public string CommitterEmail { get; init; } = Workspaces.WorkspaceGit.DefaultCommitterEmail;
+
     /// <summary>The software version reported in the hello.</summary>
     public string SoftwareVersion { get; init; } = typeof(WorkerOptions).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
@@ -79,6 +85,16 @@ public sealed partial record WorkerOptions
         if (string.IsNullOrWhiteSpace(DataDirectory))
         {
             errors.Add("A data folder is required (--data).");
+        }
+
+        if (string.IsNullOrWhiteSpace(CommitterName) || CommitterName.Length > 200 || CommitterName.Any(c => char.IsControl(c) || c is '<' or '>'))
+        {
+            errors.Add("The committer name must be 1-200 printable characters without '<' or '>'.");
+        }
+
+        if (!CommitterEmailShape().IsMatch(CommitterEmail ?? string.Empty))
+        {
+            errors.Add("The committer e-mail must look like name@host.");
         }
 
         if (ReconnectMinDelay <= TimeSpan.Zero || ReconnectMaxDelay < ReconnectMinDelay)
@@ -126,4 +142,7 @@ public sealed partial record WorkerOptions
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$", RegexOptions.CultureInvariant)]
     private static partial Regex LabelKey();
+
+    [GeneratedRegex(@"^[^\s<>@]{1,200}@[^\s<>@]{1,200}$", RegexOptions.CultureInvariant)]
+    private static partial Regex CommitterEmailShape();
 }

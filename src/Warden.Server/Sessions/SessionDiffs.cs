@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Warden.Protocol;
 
 namespace Warden.Server.Sessions;
@@ -14,13 +13,6 @@ internal static class SessionDiffs
             return (string.Empty, result.Error, false);
         }
 
-        if (result.Result is { ValueKind: JsonValueKind.Object } r)
-        {
-            string? Text(string name) => r.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-            var truncated = r.TryGetProperty("truncated", out var t) && t.ValueKind == JsonValueKind.True;
-            return (Text("diff") ?? result.Output ?? string.Empty, Text("stat"), truncated || result.Truncated);
-        }
-
-        return (result.Output ?? string.Empty, null, result.Truncated);
+        return WorkerOperations.ReadDiffResult(result) is { } diff ? (diff.Diff, diff.Stat, diff.Truncated) : (string.Empty, result.Error, false);
     }
 }

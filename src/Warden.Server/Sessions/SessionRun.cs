@@ -615,25 +615,20 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
             }
         }
 
-        var message = $"{title}\n\n{Cap(summary, 8_000)}";
-        var publishArgs = JsonSerializer.SerializeToElement(new Dictionary<string, object?>
+        var request = new PublishRequest
         {
-            ["branch"] = Branch,
-            ["message"] = message,
-            ["author_name"] = $"Warden agent for {_session.UserName}",
-            ["author_email"] = $"agent+{_session.Id}@{s.Options.AuthorDomain}",
-            ["trailers"] = new Dictionary<string, string>
-            {
-                ["Warden-Session"] = _session.Id,
-                ["Requested-by"] = _session.UserName,
-            },
-            ["remote_base"] = _session.BaseRef,
-        });
+            Branch = Branch,
+            Message = $"{title}\n\n{Cap(summary, 8_000)}",
+            AuthorName = $"Warden agent for {_session.UserName}",
+            AuthorEmail = $"agent+{_session.Id}@{s.Options.AuthorDomain}",
+            Trailers = new Dictionary<string, string> { ["Warden-Session"] = _session.Id, ["Requested-by"] = _session.UserName },
+            RemoteBase = _session.BaseRef,
+        };
         _overhead.Stop();
         ToolResult published;
         try
         {
-            published = await s.Workers.ExecuteToolAsync(_session.Id, new ToolCall("publish", WorkerOperations.Publish, publishArgs), _ => ValueTask.CompletedTask, cancel).ConfigureAwait(false);
+            published = await s.Workers.ExecuteToolAsync(_session.Id, WorkerOperations.PublishCall("publish", request), _ => ValueTask.CompletedTask, cancel).ConfigureAwait(false);
         }
         catch (WorkerDispatchException e)
         {
@@ -641,15 +636,14 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
         }
 
         _overhead.Start();
-        if (published.Status != ToolStatus.Ok || published.Result is not { ValueKind: JsonValueKind.Object } pr)
+        if (WorkerOperations.ReadPublishResult(published) is not { } outcome)
         {
             await AuditAsync("git.push", new AuditResource("branch", branchUid.Id), AuditOutcome.Failure, Decision(push), new Dictionary<string, string?> { ["error"] = published.Error ?? published.Output }).ConfigureAwait(false);
             throw new SessionEndedException(SessionStates.Failed, $"Publishing failed: {published.Error ?? Cap(published.Output ?? "no detail", 500)}");
         }
 
-        var committed = pr.TryGetProperty("committed", out var c) && c.ValueKind == JsonValueKind.True;
-        var commit = pr.TryGetProperty("commit", out var sha) ? sha.GetString() : null;
-        if (!committed)
+        var commit = outcome.Commit;
+        if (!outcome.Pushed)
         {
             await EndAsync(SessionStates.Succeeded, "Finished without changes to commit.", new JsonObject { ["diff"] = diff.Diff, ["stat"] = diff.Stat }, new SessionProgress()).ConfigureAwait(false);
             return;
@@ -701,7 +695,7 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
         ToolResult result;
         try
         {
-            result = await s.Workers.ExecuteToolAsync(_session.Id, new ToolCall(callId, WorkerOperations.Diff, JsonSerializer.SerializeToElement(new { })), _ => ValueTask.CompletedTask, cancel).ConfigureAwait(false);
+            result = await s.Workers.ExecuteToolAsync(_session.Id, WorkerOperations.DiffCall(callId), _ => ValueTask.CompletedTask, cancel).ConfigureAwait(false);
         }
         catch (WorkerDispatchException e)
         {

@@ -101,7 +101,7 @@ public sealed class SessionService(AgentSessionStore store, ISessionRepositories
         {
             try
             {
-                var result = await workers.ExecuteToolAsync(id, new ToolCall("diff-" + Guid.NewGuid().ToString("N")[..12], WorkerOperations.Diff, JsonSerializer.SerializeToElement(new { })),
+                var result = await workers.ExecuteToolAsync(id, WorkerOperations.DiffCall("diff-" + Guid.NewGuid().ToString("N")[..12]),
                     _ => ValueTask.CompletedTask, cancellationToken).ConfigureAwait(false);
                 var (diff, stat, truncated) = SessionDiffs.Read(result);
                 return new SessionDiffDto(diff, stat, truncated, Live: true);

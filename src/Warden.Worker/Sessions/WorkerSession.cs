@@ -1,5 +1,6 @@
 using Warden.Protocol;
 using Warden.Worker.Runtime;
+using Warden.Worker.Workspaces;
 
 namespace Warden.Worker.Sessions;
 
@@ -16,6 +17,12 @@ internal sealed class WorkerSession(string id)
 
     /// <summary>The ready message, kept so a repeated assignment (after a reconnect) can be answered again.</summary>
     public SessionReadyMessage? Ready { get; set; }
+
+    /// <summary>The repository, base commit and credential the worker's own operations (publish, diff) use; set once prepared.</summary>
+    public PublishTarget? Target { get; set; }
+
+    /// <summary>Serialises the worker's operations on this workspace (two publishes must not share one index).</summary>
+    public SemaphoreSlim Operations { get; } = new(1, 1);
 
     public Task<ISessionRuntime> Runtime => _runtime.Task;
 

@@ -29,11 +29,20 @@ public sealed class GitRunner(string gitExecutable, string askPassScript)
 
         """;
 
+    private static readonly System.Text.UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
+
     /// <summary>The git executable.</summary>
     public string Executable => gitExecutable;
 
+    /// <summary>The askpass helper's path.</summary>
+    public string AskPassScript => askPassScript;
+
     /// <summary>Runs git with <paramref name="arguments"/>; a non-zero exit is a result, not an exception.</summary>
-    public async Task<GitResult> RunAsync(IEnumerable<string> arguments, string? workingDirectory, SessionCredential? credential, CancellationToken cancellationToken)
+    public Task<GitResult> RunAsync(IEnumerable<string> arguments, string? workingDirectory, SessionCredential? credential, CancellationToken cancellationToken) =>
+        RunAsync(new GitInvocation(arguments.ToList()) { WorkingDirectory = workingDirectory, Credential = credential }, cancellationToken);
+
+    /// <summary>Runs one git command; a non-zero exit is a result, not an exception.</summary>
+    public async Task<GitResult> RunAsync(GitInvocation invocation, CancellationToken cancellationToken)
     {
         var info = new ProcessStartInfo(gitExecutable)
         {
@@ -41,13 +50,16 @@ public sealed class GitRunner(string gitExecutable, string askPassScript)
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? Directory.GetCurrentDirectory(),
+            WorkingDirectory = invocation.WorkingDirectory ?? Directory.GetCurrentDirectory(),
+            StandardOutputEncoding = Utf8,
+            StandardInputEncoding = Utf8,
         };
-        foreach (var a in arguments)
+        foreach (var a in invocation.Arguments)
         {
             info.ArgumentList.Add(a);
         }
 
+        var credential = invocation.Credential;
         var config = new List<(string Key, string Value)>
         {
             // An empty helper resets the list: nothing may cache or store this session's credential.
@@ -58,6 +70,21 @@ public sealed class GitRunner(string gitExecutable, string askPassScript)
         info.Environment["GIT_ASKPASS"] = askPassScript;
         info.Environment.Remove(UsernameVariable);
         info.Environment.Remove(PasswordVariable);
+        if (invocation.Environment is { } environment)
+        {
+            foreach (var (name, value) in environment)
+            {
+                if (value is null)
+                {
+                    info.Environment.Remove(name);
+                }
+                else
+                {
+                    info.Environment[name] = value;
+                }
+            }
+        }
+
         if (credential is not null)
         {
             if (credential.Kind == CredentialKinds.Bearer)
@@ -88,8 +115,10 @@ public sealed class GitRunner(string gitExecutable, string askPassScript)
             throw new WorkspaceException($"git could not be started ({gitExecutable}): {e.Message}", e);
         }
 
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stdin = WriteInputAsync(process, invocation.StandardInput);
+        var stdout = invocation.MaxOutputBytes is { } cap
+            ? ReadCappedAsync(process, cap, cancellationToken)
+            : ReadAllAsync(process, cancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
         try
         {
@@ -107,7 +136,61 @@ public sealed class GitRunner(string gitExecutable, string askPassScript)
             error = error.Replace(credential.Secret, "***", StringComparison.Ordinal);
         }
 
-        return new GitResult(process.ExitCode, await stdout.ConfigureAwait(false), error);
+        await stdin.ConfigureAwait(false);
+        var (output, truncated) = await stdout.ConfigureAwait(false);
+        return new GitResult(truncated ? -1 : process.ExitCode, output, error, truncated);
+    }
+
+    private static async Task WriteInputAsync(Process process, string? input)
+    {
+        try
+        {
+            if (input is not null)
+            {
+                await process.StandardInput.WriteAsync(input).ConfigureAwait(false);
+            }
+
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // git exited without reading all of it; its exit code tells what happened.
+        }
+    }
+
+    private static async Task<(string Output, bool Truncated)> ReadAllAsync(Process process, CancellationToken cancellationToken) =>
+        (await process.StandardOutput.ReadToEndAsync(cancellationToken).ConfigureAwait(false), false);
+
+    /// <summary>Reads at most <paramref name="cap"/> bytes, cut after the last whole line; past it, kills git.</summary>
+    private static async Task<(string Output, bool Truncated)> ReadCappedAsync(Process process, int cap, CancellationToken cancellationToken)
+    {
+        var stream = process.StandardOutput.BaseStream;
+        var buffer = new byte[Math.Min(cap + 1, 1 << 20)];
+        using var kept = new MemoryStream();
+        int read;
+        while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (kept.Length + read > cap)
+            {
+                kept.Write(buffer, 0, cap - (int)kept.Length);
+                try
+                {
+                    process.Kill(entireProcessTree: true);
+                }
+                catch (InvalidOperationException)
+                {
+                    // It had exited already.
+                }
+
+                var bytes = kept.GetBuffer().AsSpan(0, (int)kept.Length);
+                var lastLine = bytes.LastIndexOf((byte)'\n');
+                return (Utf8.GetString(lastLine >= 0 ? bytes[..(lastLine + 1)] : bytes), true);
+            }
+
+            kept.Write(buffer, 0, read);
+        }
+
+        return (Utf8.GetString(kept.GetBuffer().AsSpan(0, (int)kept.Length)), false);
     }
 
     /// <summary>Runs git and throws <see cref="WorkspaceException"/> naming <paramref name="what"/> when it fails.</summary>
