@@ -203,18 +203,33 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
         }
 
         var credential = await s.Repositories.CredentialAsync(_session.OrgId, _session.Repo, TimeSpan.FromMilliseconds(_session.Limits.MaxWallMs) + TimeSpan.FromMinutes(15), cancel).ConfigureAwait(false);
-        WorkerLease lease;
-        try
+        WorkerLease? lease = null;
+        var told = false;
+        while (lease is null)
         {
-            lease = await s.Workers.AssignAsync(_session.OrgId, _session.Pool, new Dictionary<string, string>(), _session.Id,
-                new WorkspaceRequest(_repo!.CloneUrl, _session.BaseRef, credential, new SessionLimits
+            try
+            {
+                lease = await s.Workers.AssignAsync(_session.OrgId, _session.Pool, new Dictionary<string, string>(), _session.Id,
+                    new WorkspaceRequest(_repo!.CloneUrl, _session.BaseRef, credential, new SessionLimits
+                    {
+                        WallClockSeconds = (int)Math.Min(int.MaxValue, _session.Limits.MaxWallMs / 1000 + 60),
+                    }), cancel).ConfigureAwait(false);
+            }
+            catch (WorkerDispatchException e) when (e.Error == WorkerDispatchError.NoWorkerAvailable)
+            {
+                // Every worker of the pool is busy or away: wait for one (the wall-clock limit still applies).
+                if (!told)
                 {
-                    WallClockSeconds = (int)Math.Min(int.MaxValue, _session.Limits.MaxWallMs / 1000 + 60),
-                }), cancel).ConfigureAwait(false);
-        }
-        catch (WorkerDispatchException e)
-        {
-            throw new SessionEndedException(SessionStates.Failed, $"No workspace: {e.Message}");
+                    told = true;
+                    await StatusAsync($"Waiting for a free worker: {e.Message}", null).ConfigureAwait(false);
+                }
+
+                await Task.Delay(s.Options.WorkerRetryInterval, cancel).ConfigureAwait(false);
+            }
+            catch (WorkerDispatchException e)
+            {
+                throw new SessionEndedException(SessionStates.Failed, $"No workspace: {e.Message}");
+            }
         }
 
         await StatusAsync($"Workspace ready on worker {lease.WorkerName} at {Short(lease.Commit)} ({lease.PrepareMs} ms{(lease.FromMirror ? ", from the mirror cache" : string.Empty)}).",

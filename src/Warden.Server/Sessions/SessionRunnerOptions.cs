@@ -30,6 +30,9 @@ public sealed record SessionRunnerOptions
     /// <summary>The commit author's e-mail domain (the agent's address is <c>agent+&lt;session&gt;@domain</c>).</summary>
     public string AuthorDomain { get; init; } = "warden.invalid";
 
+    /// <summary>How often a session that found no free worker in its pool asks again.</summary>
+    public TimeSpan WorkerRetryInterval { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Sub-agents a session may start (0 turns the tool off).</summary>
     public int MaxSubagents { get; init; } = 4;
 }
