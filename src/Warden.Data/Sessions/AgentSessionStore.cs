@@ -429,9 +429,10 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
             await connection.ExecuteAsync(
                 """
                 INSERT INTO agent_approvals (id, org_id, session_id, call_id, action, resource, summary, policies, state, requested_at)
-                VALUES (@id, @OrgId, @Id, @callId, @action, @resource, @summary, @policies, 'pending', @now)
+                VALUES (@approvalId, @orgId, @sessionId, @callId, @action, @resource, @summary, @policies, 'pending', @now)
                 """,
-                new { id = Ids.New("apr"), session.OrgId, session.Id, callId, action, resource, summary, policies = JsonSerializer.Serialize(policies), now = Time.Ms(time.GetUtcNow()) }).ConfigureAwait(false);
+                // Distinct parameter names: Npgsql matches them case-insensitively, so "id" and "Id" would be one.
+                new { approvalId = Ids.New("apr"), orgId = session.OrgId, sessionId = session.Id, callId, action, resource, summary, policies = JsonSerializer.Serialize(policies), now = Time.Ms(time.GetUtcNow()) }).ConfigureAwait(false);
         }
 
         Changed?.Invoke(session.Id);

@@ -47,9 +47,12 @@ internal sealed class WorkerTestbed : IAsyncDisposable
 
     public string OrgId { get; private set; } = string.Empty;
 
-    public static async Task<WorkerTestbed> StartAsync(string engine = "sqlite")
+    /// <summary>Changes the server's options (applied at every start, restarts included).</summary>
+    public Func<WardenServerOptions, WardenServerOptions>? Configure { get; private set; }
+
+    public static async Task<WorkerTestbed> StartAsync(string engine = "sqlite", Func<WardenServerOptions, WardenServerOptions>? configure = null)
     {
-        var testbed = new WorkerTestbed(await TestDatabase.CreateAsync(engine), FreePort());
+        var testbed = new WorkerTestbed(await TestDatabase.CreateAsync(engine), FreePort()) { Configure = configure };
         await testbed.StartServerAsync();
         using var client = testbed.Client();
         testbed.OrgId = (await client.GetOrgAsync("default")).Id;
@@ -73,6 +76,7 @@ internal sealed class WorkerTestbed : IAsyncDisposable
                 SweepInterval = TimeSpan.FromHours(1),
             },
         };
+        options = Configure?.Invoke(options) ?? options;
         Host = await WardenServerHost.CreateAsync(options, Time, logging => logging.SetMinimumLevel(LogLevel.Warning));
         AdminToken = Host.AdminToken ?? AdminToken;
         await Host.StartAsync();
