@@ -19,6 +19,13 @@ internal sealed class SessionBinding
     /// <summary>hub gate</summary>
     public WorkerSessionState State { get; set; }
 
+    /// <summary>
+    /// hub gate. True once the binding's row is in the store. Until then only the assigning call sends the
+    /// assignment: were a reconnecting worker's resume to send it first, the worker's "ready" could be stored before
+    /// the row exists and be lost, and a server restart would then fail a session that was in fact ready.
+    /// </summary>
+    public bool Persisted { get; set; }
+
     public TaskCompletionSource<SessionReadyMessage> Ready { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ConcurrentDictionary<string, PendingCall> Calls { get; } = new(StringComparer.Ordinal);

@@ -249,7 +249,7 @@ public sealed partial class WorkerHub : IWorkerDispatcher
                 foreach (var s in sessions)
                 {
                     w.Sessions.Add(s.SessionId);
-                    _sessions[s.SessionId] = new SessionBinding { SessionId = s.SessionId, OrgId = s.OrgId, WorkerId = record.Id, State = s.State };
+                    _sessions[s.SessionId] = new SessionBinding { SessionId = s.SessionId, OrgId = s.OrgId, WorkerId = record.Id, State = s.State, Persisted = true };
                 }
 
                 _workers[record.Id] = w;
@@ -337,9 +337,15 @@ public sealed partial class WorkerHub : IWorkerDispatcher
 
         foreach (var b in bindings)
         {
-            if (b.State == WorkerSessionState.Assigned && b.Assign is not null)
+            SessionAssignMessage? resend;
+            lock (_gate)
             {
-                await socket.SendAsync(b.Assign).ConfigureAwait(false);
+                resend = b.State == WorkerSessionState.Assigned && b.Persisted ? b.Assign : null;
+            }
+
+            if (resend is not null)
+            {
+                await socket.SendAsync(resend).ConfigureAwait(false);
             }
 
             foreach (var call in b.Calls.Values)
@@ -563,6 +569,11 @@ public sealed partial class WorkerHub : IWorkerDispatcher
             }
 
             throw;
+        }
+
+        lock (_gate)
+        {
+            binding.Persisted = true;
         }
 
         Signal();

@@ -321,6 +321,11 @@ public sealed class WorkerConnectionTests
         var (worker, _) = await bed.StartWorkerAsync(bed.Options(await bed.JoinTokenAsync("linux"), "w1"));
         await bed.Dispatcher.AssignAsync(bed.OrgId, "linux", NoLabels, "sess1", new WorkspaceRequest(), CancellationToken.None);
         (await bed.Dispatcher.ExecuteToolAsync("sess1", WorkerTestbed.Shell("c1", "echo before > state.txt"), _ => ValueTask.CompletedTask, CancellationToken.None)).Status.ShouldBe(ToolStatus.Ok);
+        // What the next server process will read: a ready session (once, a "ready" stored before the binding's row was lost).
+        using (var before = bed.Client())
+        {
+            (await before.GetWorkerAsync("default", worker.WorkerId!)).Sessions.Single().State.ShouldBe("ready");
+        }
 
         await bed.StopServerAsync();
         await WorkerTestbed.Until(() => !worker.IsConnected, "the worker sees the server go");
