@@ -426,12 +426,14 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
                 return existing.ToApproval();
             }
 
+            // Parameter names must differ by more than case: on PostgreSQL @id and @Id were bound as one parameter, so the
+            // approval's own id went into session_id and every request failed on the foreign key.
             await connection.ExecuteAsync(
                 """
                 INSERT INTO agent_approvals (id, org_id, session_id, call_id, action, resource, summary, policies, state, requested_at)
-                VALUES (@id, @OrgId, @Id, @callId, @action, @resource, @summary, @policies, 'pending', @now)
+                VALUES (@approvalId, @OrgId, @sessionId, @callId, @action, @resource, @summary, @policies, 'pending', @now)
                 """,
-                new { id = Ids.New("apr"), session.OrgId, session.Id, callId, action, resource, summary, policies = JsonSerializer.Serialize(policies), now = Time.Ms(time.GetUtcNow()) }).ConfigureAwait(false);
+                new { approvalId = Ids.New("apr"), session.OrgId, sessionId = session.Id, callId, action, resource, summary, policies = JsonSerializer.Serialize(policies), now = Time.Ms(time.GetUtcNow()) }).ConfigureAwait(false);
         }
 
         Changed?.Invoke(session.Id);
