@@ -57,10 +57,18 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
             }
 
             orgId = access.OrgId;
-            if (spec.ParentId is { } parent &&
-                await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM agent_sessions WHERE id = @parent AND org_id = @orgId", new { parent, orgId }).ConfigureAwait(false) == 0)
+
+            // The parent and the retried session must be sessions the actor may see: a member who names another member's
+            // session gets "not found" (as for one that does not exist) and cannot attach children to it.
+            foreach (var linked in new[] { spec.ParentId, spec.RetryOf })
             {
-                throw WardenException.NotFound("Session", parent);
+                if (linked is not null &&
+                    await connection.ExecuteScalarAsync<long>(
+                        $"SELECT COUNT(*) FROM agent_sessions WHERE id = @linked AND org_id = @orgId{(SeesAll(access) ? string.Empty : " AND user_id = @UserId")}",
+                        new { linked, orgId, actor.UserId }).ConfigureAwait(false) == 0)
+                {
+                    throw WardenException.NotFound("Session", linked);
+                }
             }
 
             await connection.ExecuteAsync(
@@ -134,8 +142,10 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
         long? beforeAt = null;
         if (filter.Before is not null)
         {
-            beforeAt = await connection.ExecuteScalarAsync<long?>("SELECT created_at FROM agent_sessions WHERE id = @Before AND org_id = @OrgId",
-                new { filter.Before, access.OrgId }).ConfigureAwait(false) ?? throw WardenException.Invalid($"Unknown session '{filter.Before}' in before.");
+            // A cursor the actor may not see is as unknown as one that does not exist.
+            beforeAt = await connection.ExecuteScalarAsync<long?>(
+                $"SELECT created_at FROM agent_sessions WHERE id = @Before AND org_id = @OrgId{(SeesAll(access) ? string.Empty : " AND user_id = @UserId")}",
+                new { filter.Before, access.OrgId, actor.UserId }).ConfigureAwait(false) ?? throw WardenException.Invalid($"Unknown session '{filter.Before}' in before.");
             where.Add("(s.created_at < @beforeAt OR (s.created_at = @beforeAt AND s.id < @Before))");
         }
 
