@@ -185,10 +185,13 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
     {
         await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
         var access = await OrgAccess.ResolveAsync(connection, actor, org).ConfigureAwait(false);
+        // A session that ended while waiting (a limit, an error) leaves its approval pending, but no one can decide it any more.
         var rows = await connection.QueryAsync<ApprovalRow>(
-            SeesAll(access)
-                ? $"{ApprovalSql} WHERE org_id = @OrgId AND state = 'pending' ORDER BY requested_at, id"
-                : $"{ApprovalSql} WHERE org_id = @OrgId AND state = 'pending' AND session_id IN (SELECT id FROM agent_sessions WHERE user_id = @UserId) ORDER BY requested_at, id",
+            $"""
+            {ApprovalSql} WHERE org_id = @OrgId AND state = 'pending' AND session_id IN (
+                SELECT id FROM agent_sessions WHERE org_id = @OrgId AND state NOT IN ('succeeded', 'failed', 'cancelled'){(SeesAll(access) ? string.Empty : " AND user_id = @UserId")})
+            ORDER BY requested_at, id
+            """,
             new { access.OrgId, actor.UserId }).ConfigureAwait(false);
         return rows.Select(r => r.ToApproval()).ToList();
     }
