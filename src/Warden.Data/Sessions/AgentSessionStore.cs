@@ -296,9 +296,14 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
             orgId = access.OrgId;
             var now = Time.Ms(time.GetUtcNow());
             var why = $"cancelled by {actor.Name}" + (string.IsNullOrWhiteSpace(reason) ? string.Empty : $": {reason.Trim()}");
-            await connection.ExecuteAsync(
+            var changed = await connection.ExecuteAsync(
                 "UPDATE agent_sessions SET state = 'cancelled', state_reason = @why, updated_at = @now, ended_at = @now WHERE id = @sessionId AND state NOT IN ('succeeded', 'failed', 'cancelled')",
                 new { why, now, sessionId }).ConfigureAwait(false);
+            if (changed == 0)
+            {
+                // The runner ended it between the read above and this update: nothing was cancelled.
+                throw WardenException.Conflict($"Session '{sessionId}' has already ended.");
+            }
             await connection.ExecuteAsync("UPDATE agent_approvals SET state = 'rejected', decided_by = @Name, decided_at = @now, comment = 'session cancelled' WHERE session_id = @sessionId AND state = 'pending'",
                 new { actor.Name, now, sessionId }).ConfigureAwait(false);
         }
