@@ -603,7 +603,7 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
 
         if (limits.MaxWallMs is < 10_000 or > 7L * 24 * 3600 * 1000)
         {
-            throw WardenException.Invalid("maxMinutes must be between 1 (10 seconds) and 7 days.");
+            throw WardenException.Invalid("maxMinutes must be at least 10 seconds and at most 7 days.");
         }
 
         return limits;
