@@ -57,10 +57,18 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
             }
 
             orgId = access.OrgId;
-            if (spec.ParentId is { } parent &&
-                await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM agent_sessions WHERE id = @parent AND org_id = @orgId", new { parent, orgId }).ConfigureAwait(false) == 0)
+
+            // The parent and the retried session must be sessions the actor may see: a member who names another member's
+            // session gets "not found" (as for one that does not exist) and cannot attach children to it.
+            foreach (var linked in new[] { spec.ParentId, spec.RetryOf })
             {
-                throw WardenException.NotFound("Session", parent);
+                if (linked is not null &&
+                    await connection.ExecuteScalarAsync<long>(
+                        $"SELECT COUNT(*) FROM agent_sessions WHERE id = @linked AND org_id = @orgId{(SeesAll(access) ? string.Empty : " AND user_id = @UserId")}",
+                        new { linked, orgId, actor.UserId }).ConfigureAwait(false) == 0)
+                {
+                    throw WardenException.NotFound("Session", linked);
+                }
             }
 
             await connection.ExecuteAsync(
@@ -134,8 +142,10 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
         long? beforeAt = null;
         if (filter.Before is not null)
         {
-            beforeAt = await connection.ExecuteScalarAsync<long?>("SELECT created_at FROM agent_sessions WHERE id = @Before AND org_id = @OrgId",
-                new { filter.Before, access.OrgId }).ConfigureAwait(false) ?? throw WardenException.Invalid($"Unknown session '{filter.Before}' in before.");
+            // A cursor the actor may not see is as unknown as one that does not exist.
+            beforeAt = await connection.ExecuteScalarAsync<long?>(
+                $"SELECT created_at FROM agent_sessions WHERE id = @Before AND org_id = @OrgId{(SeesAll(access) ? string.Empty : " AND user_id = @UserId")}",
+                new { filter.Before, access.OrgId, actor.UserId }).ConfigureAwait(false) ?? throw WardenException.Invalid($"Unknown session '{filter.Before}' in before.");
             where.Add("(s.created_at < @beforeAt OR (s.created_at = @beforeAt AND s.id < @Before))");
         }
 
@@ -175,10 +185,13 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
     {
         await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
         var access = await OrgAccess.ResolveAsync(connection, actor, org).ConfigureAwait(false);
+        // A session that ended while waiting (a limit, an error) leaves its approval pending, but no one can decide it any more.
         var rows = await connection.QueryAsync<ApprovalRow>(
-            SeesAll(access)
-                ? $"{ApprovalSql} WHERE org_id = @OrgId AND state = 'pending' ORDER BY requested_at, id"
-                : $"{ApprovalSql} WHERE org_id = @OrgId AND state = 'pending' AND session_id IN (SELECT id FROM agent_sessions WHERE user_id = @UserId) ORDER BY requested_at, id",
+            $"""
+            {ApprovalSql} WHERE org_id = @OrgId AND state = 'pending' AND session_id IN (
+                SELECT id FROM agent_sessions WHERE org_id = @OrgId AND state NOT IN ('succeeded', 'failed', 'cancelled'){(SeesAll(access) ? string.Empty : " AND user_id = @UserId")})
+            ORDER BY requested_at, id
+            """,
             new { access.OrgId, actor.UserId }).ConfigureAwait(false);
         return rows.Select(r => r.ToApproval()).ToList();
     }
@@ -283,9 +296,14 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
             orgId = access.OrgId;
             var now = Time.Ms(time.GetUtcNow());
             var why = $"cancelled by {actor.Name}" + (string.IsNullOrWhiteSpace(reason) ? string.Empty : $": {reason.Trim()}");
-            await connection.ExecuteAsync(
+            var changed = await connection.ExecuteAsync(
                 "UPDATE agent_sessions SET state = 'cancelled', state_reason = @why, updated_at = @now, ended_at = @now WHERE id = @sessionId AND state NOT IN ('succeeded', 'failed', 'cancelled')",
                 new { why, now, sessionId }).ConfigureAwait(false);
+            if (changed == 0)
+            {
+                // The runner ended it between the read above and this update: nothing was cancelled.
+                throw WardenException.Conflict($"Session '{sessionId}' has already ended.");
+            }
             await connection.ExecuteAsync("UPDATE agent_approvals SET state = 'rejected', decided_by = @Name, decided_at = @now, comment = 'session cancelled' WHERE session_id = @sessionId AND state = 'pending'",
                 new { actor.Name, now, sessionId }).ConfigureAwait(false);
         }
@@ -426,6 +444,8 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
                 return existing.ToApproval();
             }
 
+            // Parameter names must differ by more than case: on PostgreSQL @id and @Id were bound as one parameter, so the
+            // approval's own id went into session_id and every request failed on the foreign key.
             await connection.ExecuteAsync(
                 """
                 INSERT INTO agent_approvals (id, org_id, session_id, call_id, action, resource, summary, policies, state, requested_at)
@@ -584,7 +604,7 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
 
         if (limits.MaxWallMs is < 10_000 or > 7L * 24 * 3600 * 1000)
         {
-            throw WardenException.Invalid("maxMinutes must be between 1 (10 seconds) and 7 days.");
+            throw WardenException.Invalid("maxMinutes must be at least 10 seconds and at most 7 days.");
         }
 
         return limits;
