@@ -111,11 +111,19 @@ internal sealed class SessionTestbed : IAsyncDisposable
     {
         using var client = Client();
         SessionDto? session = null;
-        await WorkerTestbed.Until(async () =>
+        try
         {
-            session = await client.GetSessionAsync(Org, id);
-            return states.Contains(session.State) || (SessionStates.IsFinal(session.State) && !states.Any(SessionStates.IsFinal));
-        }, $"session {id} reaches {string.Join(" or ", states)}", seconds);
+            await WorkerTestbed.Until(async () =>
+            {
+                session = await client.GetSessionAsync(Org, id);
+                return states.Contains(session.State) || SessionStates.IsFinal(session.State);
+            }, $"session {id} reaches {string.Join(" or ", states)}", seconds);
+        }
+        catch (TimeoutException e)
+        {
+            var last = (await client.ListSessionEventsAsync(Org, id)).TakeLast(5).Select(x => $"{x.Kind}: {x.Data.GetRawText()[..Math.Min(300, x.Data.GetRawText().Length)]}");
+            throw new TimeoutException($"{e.Message}; it is {session?.State} ({session?.StateReason}), model requests {Model.RequestCount}, last entries: {string.Join(" | ", last)}", e);
+        }
         states.ShouldContain(session!.State, $"session {id} ended {session.State}: {session.StateReason}");
         return session;
     }
