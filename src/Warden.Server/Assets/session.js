@@ -48,6 +48,8 @@
           if (running) running.remove();
         }
       }
+      // A long stretch comes in pieces: ask for the rest at once.
+      if (entries && entries.dataset.more === 'true') again = true;
       const empty = document.getElementById('transcript-empty');
       if (empty && transcript.children.length > 0) empty.hidden = true;
     } catch (e) {

@@ -51,7 +51,7 @@ public static class UiEndpoints
     private static async Task<RazorComponentResult<SessionLiveView>> SessionLiveAsync(string org, string id, long? after, HttpContext ctx, AgentSessionStore store, OrgStore orgs)
     {
         var actor = ctx.GetActor();
-        var entries = await store.EventsAsync(actor, org, id, after ?? 0, 500, ctx.RequestAborted);
+        var entries = await store.EventsAsync(actor, org, id, after ?? 0, SessionLiveView.MaxEntries, ctx.RequestAborted);
         var approvals = await store.ApprovalsAsync(actor, org, id, ctx.RequestAborted);
         var session = await store.GetAsync(actor, org, id, ctx.RequestAborted);
         var role = (await orgs.GetAsync(actor, org, ctx.RequestAborted)).Role;
