@@ -73,6 +73,11 @@ public sealed partial class SessionRunner : BackgroundService
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!_services.Options.Enabled)
+        {
+            return;
+        }
+
         var nextRenew = _services.Time.GetUtcNow();
         while (!stoppingToken.IsCancellationRequested)
         {

@@ -3,6 +3,13 @@ namespace Warden.Server.Sessions;
 /// <summary>How the session runner behaves.</summary>
 public sealed record SessionRunnerOptions
 {
+    /// <summary>
+    /// Whether this server runs sessions. When false it claims none: sessions stay as the store has them, while the API
+    /// and pages still create, show, cancel and approve them. For a server that only serves people while others
+    /// (sharing the database) run the agents, and for tests that write transcripts through the store themselves.
+    /// </summary>
+    public bool Enabled { get; init; } = true;
+
     /// <summary>Sessions one server runs at once; more wait queued.</summary>
     public int MaxConcurrent { get; init; } = 500;
 
