@@ -31,6 +31,7 @@ public static class WardenCli
         WorkerCommands.Add(root, env);
         GitCommands.Add(root, env);
         TaskCommands.Add(root, env);
+        DemoCommand.Add(root, env);
         return root;
     }
 
