@@ -6,6 +6,9 @@ namespace Warden.Cli;
 /// </summary>
 public sealed record CliEnvironment(TextWriter Out, TextWriter Error, Func<string, string?> Variable, string ConfigDirectory, bool IsTerminal)
 {
+    /// <summary>Standard input, for secrets that must not go on the command line (the process's by default).</summary>
+    public TextReader In { get; init; } = Console.In;
+
     /// <summary>The real console and environment.</summary>
     public static CliEnvironment FromProcess() => new(
         Console.Out,

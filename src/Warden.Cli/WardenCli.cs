@@ -29,7 +29,9 @@ public static class WardenCli
         PolicyCommands.Add(root, env);
         ModelCommands.Add(root, env);
         WorkerCommands.Add(root, env);
+        GitCommands.Add(root, env);
         TaskCommands.Add(root, env);
+        DemoCommand.Add(root, env);
         return root;
     }
 

@@ -6,11 +6,23 @@ namespace Warden.IntegrationTests;
 internal static class CliRunner
 {
     /// <summary>Runs <paramref name="args"/> with <paramref name="configDirectory"/> as the user's config folder.</summary>
-    public static async Task<(int Code, string Out, string Err)> RunAsync(string configDirectory, params string[] args)
+    public static Task<(int Code, string Out, string Err)> RunAsync(string configDirectory, params string[] args) =>
+        RunWithAsync(configDirectory, null, null, args);
+
+    /// <summary>
+    /// Runs <paramref name="args"/> with <paramref name="variables"/> as the whole environment and
+    /// <paramref name="stdin"/> as standard input (empty when null).
+    /// </summary>
+    public static async Task<(int Code, string Out, string Err)> RunWithAsync(
+        string configDirectory, IReadOnlyDictionary<string, string>? variables, string? stdin, params string[] args)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var code = await WardenCli.RunAsync(args, new CliEnvironment(stdout, stderr, _ => null, configDirectory, IsTerminal: false));
+        var env = new CliEnvironment(stdout, stderr, name => variables?.GetValueOrDefault(name), configDirectory, IsTerminal: false)
+        {
+            In = new StringReader(stdin ?? string.Empty),
+        };
+        var code = await WardenCli.RunAsync(args, env);
         return (code, stdout.ToString(), stderr.ToString());
     }
 }

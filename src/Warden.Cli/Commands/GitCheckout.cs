@@ -47,7 +47,8 @@ public sealed class GitCheckout : IDisposable
         }
     }
 
-    private static async Task<string> RunAsync(IReadOnlyList<string> args, string? workingDirectory, CancellationToken cancellationToken)
+    /// <summary>Runs git without prompts; its output, or a <see cref="CliException"/> naming the failure.</summary>
+    internal static async Task<string> RunAsync(IReadOnlyList<string> args, string? workingDirectory, CancellationToken cancellationToken)
     {
         var info = new ProcessStartInfo("git") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (workingDirectory is not null)

@@ -202,7 +202,7 @@ public static class IdentityCommands
         create.SetHandler(env, async (ctx, ct) =>
         {
             // Passwords never go on the command line, where other users can read them in the process list.
-            string? password = ctx.Parse.GetValue(passwordStdin) ? (await Console.In.ReadLineAsync(ct).ConfigureAwait(false))?.TrimEnd('\r', '\n') : null;
+            string? password = ctx.Parse.GetValue(passwordStdin) ? (await ctx.Env.In.ReadLineAsync(ct).ConfigureAwait(false))?.TrimEnd('\r', '\n') : null;
             using var client = ctx.CreateClient();
             var created = await client.CreateUserAsync(ctx.RequireOrg(), new CreateUserRequest(ctx.Parse.GetValue(name)!, ctx.Parse.GetValue(display), ctx.Parse.GetValue(email), ctx.Parse.GetValue(role), password), ct).ConfigureAwait(false);
             WriteUsers(ctx, [created]);

@@ -4,6 +4,7 @@ using Warden.Data.Identity;
 using Warden.Data.Workers;
 using Warden.Server.Hosting;
 using Warden.Worker;
+using Warden.Worker.Runtime;
 
 namespace Warden.Cli.Commands;
 
@@ -44,6 +45,12 @@ public sealed class LocalWorker : IAsyncDisposable
             ctx.Env.Error.WriteLine(WorkerRuntimes.InsecureWarning);
         }
 
+        return await StartAsync(ctx, server, options, dataDirectory, runtime, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts the local worker with a runtime the caller chose (see <see cref="WorkerRuntimes.Select"/>) and warned about.</summary>
+    public static async Task<LocalWorker> StartAsync(CliContext ctx, WardenServerHost server, WardenServerOptions options, string dataDirectory, ISessionRuntimeFactory runtime, CancellationToken ct)
+    {
         var actor = Actor.System("local-worker");
         var pools = server.App.Services.GetRequiredService<WorkerPoolStore>();
         await pools.EnsureAsync(actor, options.BootstrapOrg, PoolName, "The worker inside 'warden up'.", ct).ConfigureAwait(false);

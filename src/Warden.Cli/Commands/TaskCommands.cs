@@ -65,14 +65,23 @@ public static class TaskCommands
                 return 0;
             }
 
-            if (!ctx.Json)
-            {
-                ctx.Line($"Session {session.Id}: {session.Repo}@{session.Base} — {OneLine(session.Instruction, 100)}");
-            }
-
-            return await FollowAsync(ctx, client, org, session.Id, ctx.Parse.GetValue(verbose), ct).ConfigureAwait(false);
+            return await FollowNewAsync(ctx, client, org, session, ctx.Parse.GetValue(verbose), ct).ConfigureAwait(false);
         });
         return command;
+    }
+
+    /// <summary>
+    /// Names a session just created and prints its transcript live until it ends, as <c>warden task run</c> does (also
+    /// used by <c>warden demo</c>); the exit code is 0 only when it succeeded.
+    /// </summary>
+    internal static Task<int> FollowNewAsync(CliContext ctx, WardenClient client, string org, SessionDto session, bool verbose, CancellationToken ct)
+    {
+        if (!ctx.Json)
+        {
+            ctx.Line($"Session {session.Id}: {session.Repo}@{session.Base} — {OneLine(session.Instruction, 100)}");
+        }
+
+        return FollowAsync(ctx, client, org, session.Id, verbose, ct);
     }
 
     private static Command Follow(CliEnvironment env)
