@@ -132,12 +132,18 @@ public sealed class GatewayStoreTests
         (await Should.ThrowAsync<WardenException>(env.Keys.CreateAsync(env.Member, "acme", new VirtualKeySpec("x", Inspection: "maybe")))).Kind.ShouldBe(WardenErrorKind.Validation);
         (await Should.ThrowAsync<WardenException>(env.Keys.CreateAsync(env.Member, "acme", new VirtualKeySpec("x", ExpiresAt: env.Time.GetUtcNow().AddDays(-1))))).Kind.ShouldBe(WardenErrorKind.Validation);
 
+        // Only the session runner (a system actor) binds a key to an agent session; the binding rides on the identity.
+        (await Should.ThrowAsync<WardenException>(env.Keys.CreateAsync(env.Admin, "acme", new VirtualKeySpec("spoof", SessionId: "ses_someone")))).Kind.ShouldBe(WardenErrorKind.Forbidden);
+        var runnerKey = await env.Keys.CreateAsync(Actor.System("agent-runner"), "acme", new VirtualKeySpec("session-ses_1-1", "user", "ada", SessionId: "ses_1"));
+        (await env.Keys.AuthenticateAsync(runnerKey.Secret))!.SessionId.ShouldBe("ses_1");
+        who.SessionId.ShouldBeNull();
+
         var changed = new List<string>();
         env.Keys.Changed += changed.Add;
         await env.Keys.RevokeAsync(env.Member, "acme", "laptop");
         (await env.Keys.AuthenticateAsync(mine.Secret))!.RevokedAt.ShouldNotBeNull();
         changed.ShouldBe([mine.Key.Id]);
-        env.Audit.Drafts.Count(d => d.Action == "model.key.create").ShouldBe(2);
+        env.Audit.Drafts.Count(d => d.Action == "model.key.create").ShouldBe(3);
         env.Audit.Drafts.ShouldContain(d => d.Action == "model.key.revoke");
     }
 

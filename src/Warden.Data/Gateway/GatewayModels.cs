@@ -51,7 +51,7 @@ public sealed record VirtualKey(
 public sealed record VirtualKeySpec(
     string Name, string OwnerKind = "user", string? Owner = null, IReadOnlyList<string>? AllowedModels = null,
     int? Rpm = null, int? Tpm = null, int? MaxConcurrency = null, decimal? BudgetUsd = null, string? BudgetPeriod = null,
-    bool Capture = false, int? CaptureDays = null, string? Inspection = null, DateTimeOffset? ExpiresAt = null);
+    bool Capture = false, int? CaptureDays = null, string? Inspection = null, DateTimeOffset? ExpiresAt = null, string? SessionId = null);
 
 /// <summary>A key just created: the secret is here and nowhere else.</summary>
 public sealed record CreatedVirtualKey(VirtualKey Key, string Secret);
@@ -60,7 +60,8 @@ public sealed record CreatedVirtualKey(VirtualKey Key, string Secret);
 public sealed record VirtualKeyIdentity(
     string Id, string Name, string OrgId, string OrgName, string OwnerKind, string? OwnerId, string OwnerName,
     string? UserId, string? TeamId, IReadOnlyList<string> AllowedModels, int? Rpm, int? Tpm, int? MaxConcurrency,
-    long? BudgetMicros, string BudgetPeriod, bool Capture, int CaptureDays, string Inspection, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt);
+    long? BudgetMicros, string BudgetPeriod, bool Capture, int CaptureDays, string Inspection, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt,
+    string? SessionId = null);
 
 /// <summary>One gateway call, as recorded for usage and cost.</summary>
 public sealed record ModelUsageRecord(

@@ -47,6 +47,12 @@ public sealed class VirtualKeyStore(ConnectionFactory connections, TimeProvider 
             throw WardenException.Invalid("budgetUsd must be between 0 and 10000000.");
         }
 
+        if (spec.SessionId is not null && actor.Kind != ActorKind.System)
+        {
+            // Only the session runner binds a key to a session: a person's key must not put words in an agent's mouth.
+            throw WardenException.Forbidden("Only Warden's session runner creates keys for agent sessions.");
+        }
+
         var captureDays = spec.CaptureDays ?? 30;
         if (captureDays is < 1 or > 3650)
         {
@@ -71,16 +77,16 @@ public sealed class VirtualKeyStore(ConnectionFactory connections, TimeProvider 
             await connection.ExecuteAsync(
                 """
                 INSERT INTO virtual_keys (id, org_id, name, prefix, key_hash, owner_kind, owner_id, owner_name, allowed_models, rpm, tpm, max_concurrency,
-                    budget_micros, budget_period, capture, capture_days, inspection, expires_at, created_by, created_at)
+                    budget_micros, budget_period, capture, capture_days, inspection, expires_at, created_by, created_at, session_id)
                 VALUES (@id, @orgId, @name, @prefix, @hash, @ownerKind, @ownerId, @ownerName, @allowed, @Rpm, @Tpm, @MaxConcurrency,
-                    @budget, @period, @capture, @captureDays, @inspection, @expires, @by, @at)
+                    @budget, @period, @capture, @captureDays, @inspection, @expires, @by, @at, @sessionId)
                 """,
                 new
                 {
                     id, orgId, name, prefix = DisplayPrefix(secret), hash = TokenSecrets.Hash(secret), ownerKind, ownerId, ownerName,
                     allowed = JsonSerializer.Serialize(allowed, Json), spec.Rpm, spec.Tpm, spec.MaxConcurrency,
                     budget = spec.BudgetUsd is { } usd ? (long?)Math.Round(usd * 1_000_000m) : null, period, capture = spec.Capture ? 1 : 0, captureDays, inspection,
-                    expires = spec.ExpiresAt is null ? (long?)null : Time.Ms(spec.ExpiresAt.Value), by = actor.Name, at = Time.Ms(now),
+                    expires = spec.ExpiresAt is null ? (long?)null : Time.Ms(spec.ExpiresAt.Value), by = actor.Name, at = Time.Ms(now), sessionId = spec.SessionId,
                 }).ConfigureAwait(false);
             row = (await connection.QuerySingleAsync<Row>($"{SelectSql} WHERE id = @id", new { id }).ConfigureAwait(false));
         }
@@ -176,7 +182,8 @@ public sealed class VirtualKeyStore(ConnectionFactory connections, TimeProvider 
         var key = row.ToKey();
         return new VirtualKeyIdentity(key.Id, key.Name, row.OrgId, row.OrgName, key.OwnerKind, key.OwnerId, key.OwnerName,
             key.OwnerKind == "user" ? key.OwnerId : null, key.OwnerKind == "team" ? key.OwnerId : null, key.AllowedModels,
-            key.Rpm, key.Tpm, key.MaxConcurrency, row.BudgetMicros, key.BudgetPeriod, key.Capture, key.CaptureDays, key.Inspection, key.ExpiresAt, key.RevokedAt);
+            key.Rpm, key.Tpm, key.MaxConcurrency, row.BudgetMicros, key.BudgetPeriod, key.Capture, key.CaptureDays, key.Inspection, key.ExpiresAt, key.RevokedAt,
+            row.SessionId);
     }
 
     /// <summary>The display prefix of a key secret.</summary>
@@ -265,5 +272,7 @@ public sealed class VirtualKeyStore(ConnectionFactory connections, TimeProvider 
     private sealed class IdentityRow : Row
     {
         public string OrgName { get; set; } = string.Empty;
+
+        public string? SessionId { get; set; }
     }
 }

@@ -756,7 +756,7 @@ public sealed partial class ModelGateway : IDisposable
             OrgId = key.OrgId,
             Actor = new AuditActor(Warden.Audit.ActorKind.ApiKey, key.Id, key.Name),
             OnBehalfOf = key.OwnerKind == "user" ? key.UserId : $"{key.OwnerKind}:{key.OwnerName}",
-            Source = new AuditSource(call.Client.Vendor, call.Client.Product),
+            Source = new AuditSource(call.Client.Vendor, call.Client.Product, key.SessionId),
             Action = "model.invoke",
             Resource = new AuditResource("model", call.Route ?? "(none)"),
             Outcome = outcome switch

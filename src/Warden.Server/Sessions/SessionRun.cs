@@ -737,7 +737,7 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
         var created = await s.Keys.CreateAsync(RunnerActor, _session.OrgName, new VirtualKeySpec(
             $"session-{_session.Id}-{s.Time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)}",
             OwnerKind: "user", Owner: _session.UserName, AllowedModels: [_session.Route], BudgetUsd: remaining / 1_000_000m, BudgetPeriod: "total",
-            ExpiresAt: s.Time.GetUtcNow() + TimeSpan.FromMilliseconds(_session.Limits.MaxWallMs) + TimeSpan.FromMinutes(15)), cancel).ConfigureAwait(false);
+            ExpiresAt: s.Time.GetUtcNow() + TimeSpan.FromMilliseconds(_session.Limits.MaxWallMs) + TimeSpan.FromMinutes(15), SessionId: _session.Id), cancel).ConfigureAwait(false);
         _key = created.Secret;
         await s.Store.UpdateAsync(_session.Id, new SessionProgress { KeyId = created.Key.Id }, cancel).ConfigureAwait(false);
         _session = _session with { KeyId = created.Key.Id };

@@ -128,14 +128,12 @@ internal sealed class SessionTestbed : IAsyncDisposable
         return session;
     }
 
-    /// <summary>The session's audit events: by the agent, about the session, or from its sandbox.</summary>
+    /// <summary>The session's audit events: by the agent, about the session, from its sandbox or its model calls.</summary>
     public async Task<List<AuditEventDto>> AuditOfAsync(SessionDto session)
     {
         using var client = Client();
         var events = (await client.SearchAuditAsync(Org, new Dictionary<string, string?> { ["limit"] = "1000" })).Events;
-        return events.Where(e => e.SessionId == session.Id || e.ActorId == session.Id || e.ResourceId == session.Id ||
-                                 (e.Action == "model.invoke" && e.ActorDisplay?.StartsWith($"session-{session.Id}-", StringComparison.Ordinal) == true))
-            .OrderBy(e => e.Sequence).ToList();
+        return events.Where(e => e.SessionId == session.Id || e.ActorId == session.Id || e.ResourceId == session.Id).OrderBy(e => e.Sequence).ToList();
     }
 
     /// <summary>The pushed branch's last commit: author name, e-mail and message.</summary>
