@@ -167,4 +167,33 @@ public sealed class SessionControlTests
         t.Model.Requests[1].Body.ShouldNotContain("spawn_subagent");
         t.Model.Requests[0].Body.ShouldContain("spawn_subagent");
     }
+
+    [Fact]
+    public async Task ALongConversation_IsCompacted_IntoTheModelsOwnSummary_BeforeItFillsTheWindow()
+    {
+        // A 3,000-token window compacted at 70 %: one long command output is enough.
+        await using var t = await SessionTestbed.StartAsync(sessions: o => o with { ContextWindowTokens = 3_000, CompactAt = 0.7 });
+        t.Model.Enqueue(
+        [
+            SessionTestbed.Call("call_seq", "shell", """{"command":"seq 1 3000"}"""),
+            ScriptedTurn.Reply("Summary: I printed the numbers 1 to 3000; nothing changed."),
+            ScriptedTurn.Reply("Done: nothing to change."),
+        ]);
+
+        var done = await t.WaitForAsync((await t.CreateAsync("Count")).Id, 90, SessionStates.Succeeded);
+
+        var requests = t.Model.Requests;
+        requests.Count.ShouldBe(3);
+        requests[1].Body.ShouldContain("2999");
+        requests[1].Body.ShouldContain("about to exceed the model's window");
+        requests[2].Body.ShouldContain("Summary of your work so far");
+        requests[2].Body.ShouldContain("I printed the numbers 1 to 3000");
+        requests[2].Body.ShouldNotContain("2999");
+        requests[2].Body.ShouldContain("Run the tests with `sh test.sh`");
+        using var client = t.Client();
+        var compaction = (await client.ListSessionEventsAsync(SessionTestbed.Org, done.Id)).Single(e => e.Kind == SessionEventKinds.Compaction).Data;
+        compaction.GetProperty("summary").GetString()!.ShouldStartWith("Summary: I printed");
+        compaction.GetProperty("tokensBefore").GetInt64().ShouldBeGreaterThan(2_100);
+        done.Steps.ShouldBe(3);
+    }
 }

@@ -50,11 +50,12 @@ internal sealed class SessionTestbed : IAsyncDisposable
     /// <summary>A port on the host's loopback that no policy lets the sandbox reach (it answers "hello from the host").</summary>
     public int ForbiddenPort => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
-    public static async Task<SessionTestbed> StartAsync(string engine = "sqlite")
+    public static async Task<SessionTestbed> StartAsync(string engine = "sqlite", Func<Warden.Server.Sessions.SessionRunnerOptions, Warden.Server.Sessions.SessionRunnerOptions>? sessions = null)
     {
-        var bed = await WorkerTestbed.StartAsync(engine, o => o with
+        var bed = await WorkerTestbed.StartAsync(engine, o =>
         {
-            Sessions = o.Sessions with { WorkerRetryInterval = TimeSpan.FromMilliseconds(200), PollInterval = TimeSpan.FromMilliseconds(200) },
+            var options = o.Sessions with { WorkerRetryInterval = TimeSpan.FromMilliseconds(200), PollInterval = TimeSpan.FromMilliseconds(200) };
+            return o with { Sessions = sessions?.Invoke(options) ?? options };
         });
         var git = await ScriptedGitServer.StartAsync(new ScriptedGitOptions { Token = GitToken });
         var model = await ScriptedModelServer.StartAsync(new ScriptedModelOptions { RequiredApiKey = UpstreamKey });
