@@ -189,21 +189,6 @@ public sealed class GatewayStoreTests
         (await Should.ThrowAsync<WardenException>(usage.GetCaptureAsync(env.Admin, "acme", "mc_2"))).Kind.ShouldBe(WardenErrorKind.NotFound);
     }
 
-    private sealed class RecordingAudit : IAuditRecorder
-    {
-        public List<Warden.Audit.AuditEventDraft> Drafts { get; } = [];
-
-        public Task RecordAsync(Warden.Audit.AuditEventDraft draft, CancellationToken cancellationToken = default)
-        {
-            lock (Drafts)
-            {
-                Drafts.Add(draft);
-            }
-
-            return Task.CompletedTask;
-        }
-    }
-
     private sealed class Env : IAsyncDisposable
     {
         public required TestDatabase Db { get; init; }

@@ -789,21 +789,6 @@ public sealed class SessionStoreTests
         }
     }
 
-    private sealed class RecordingAudit : IAuditRecorder
-    {
-        public List<AuditEventDraft> Drafts { get; } = [];
-
-        public Task RecordAsync(AuditEventDraft draft, CancellationToken cancellationToken = default)
-        {
-            lock (Drafts)
-            {
-                Drafts.Add(draft);
-            }
-
-            return Task.CompletedTask;
-        }
-    }
-
     private sealed class Env : IAsyncDisposable
     {
         public required TestDatabase Db { get; init; }

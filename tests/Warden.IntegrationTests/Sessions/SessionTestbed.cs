@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using Warden.Client;
 using Warden.Client.Contracts;
 using Warden.Data.Sessions;
@@ -28,15 +25,13 @@ internal sealed class SessionTestbed : IAsyncDisposable
     public const string GitToken = "ghp_testbedtoken0123456789";
     public const string UpstreamKey = "sk-upstream-provider-key-0123456789";
 
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly HelloListener _listener = new();
 
     private SessionTestbed(WorkerTestbed bed, ScriptedGitServer git, ScriptedModelServer model)
     {
         Bed = bed;
         Git = git;
         Model = model;
-        _listener.Start();
-        _ = ServeAsync(_listener);
     }
 
     public WorkerTestbed Bed { get; }
@@ -48,7 +43,7 @@ internal sealed class SessionTestbed : IAsyncDisposable
     public WorkerHost Worker { get; private set; } = null!;
 
     /// <summary>A port on the host's loopback that no policy lets the sandbox reach (it answers "hello from the host").</summary>
-    public int ForbiddenPort => ((IPEndPoint)_listener.LocalEndpoint).Port;
+    public int ForbiddenPort => _listener.Port;
 
     public static async Task<SessionTestbed> StartAsync(string engine = "sqlite", Func<Warden.Server.Sessions.SessionRunnerOptions, Warden.Server.Sessions.SessionRunnerOptions>? sessions = null)
     {
@@ -157,34 +152,9 @@ internal sealed class SessionTestbed : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _listener.Stop();
+        _listener.Dispose();
         await Bed.DisposeAsync();
         await Model.DisposeAsync();
         await Git.DisposeAsync();
-    }
-
-    private static async Task ServeAsync(TcpListener listener)
-    {
-        while (true)
-        {
-            TcpClient connection;
-            try
-            {
-                connection = await listener.AcceptTcpClientAsync();
-            }
-            catch (Exception e) when (e is ObjectDisposedException or SocketException or InvalidOperationException)
-            {
-                return;
-            }
-
-            using (connection)
-            {
-                var stream = connection.GetStream();
-                var buffer = new byte[4096];
-                _ = await stream.ReadAsync(buffer);
-                const string Body = "hello from the host";
-                await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {Body.Length}\r\nConnection: close\r\n\r\n{Body}"));
-            }
-        }
     }
 }

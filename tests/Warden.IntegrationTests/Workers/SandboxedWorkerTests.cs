@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Warden.Client.Contracts;
@@ -88,10 +86,8 @@ public sealed class SandboxedWorkerTests
         (await RunAsync(bed, "s1", Call("c6", "write_file", new { path = ".git/hooks/post-commit", content = "#!/bin/sh\ntouch /tmp/pwned\n" }))).Status.ShouldBe(ToolStatus.Error);
 
         // Egress: a listener on the host's loopback. Direct: no route. Through the proxy: denied until policy permits it.
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        _ = ServeAsync(listener);
+        using var listener = new HelloListener();
+        var port = listener.Port;
         var direct = await RunAsync(bed, "s1", Call("c7", "shell", new { command = $"curl -s --noproxy '*' -m 5 -o /dev/null -w '%{{http_code}}' http://127.0.0.1:{port}/ ; echo \" exit=$?\"" }));
         direct.Output!.ShouldNotContain("200");
         var denied = await RunAsync(bed, "s1", Call("c8", "shell", new { command = $"curl -s --noproxy '' -m 10 -o /dev/null -w '%{{http_code}}' http://127.0.0.1:{port}/" }));
@@ -107,7 +103,7 @@ public sealed class SandboxedWorkerTests
                 """,
         }));
         var allowed = await RunAsync(bed, "s1", Call("c9", "shell", new { command = $"curl -s --noproxy '' -m 10 http://127.0.0.1:{port}/" }));
-        allowed.Output!.ShouldContain("hello from the host");
+        allowed.Output!.ShouldContain(HelloListener.Body);
 
         await WorkerTestbed.Until(async () =>
         {
@@ -119,30 +115,5 @@ public sealed class SandboxedWorkerTests
         trail.First(e => e.Outcome == "success").Record.GetRawText().ShouldContain("test-listener");
 
         await bed.Dispatcher.EndSessionAsync("s1", "done", CancellationToken.None);
-    }
-
-    private static async Task ServeAsync(TcpListener listener)
-    {
-        while (true)
-        {
-            TcpClient connection;
-            try
-            {
-                connection = await listener.AcceptTcpClientAsync();
-            }
-            catch (Exception e) when (e is ObjectDisposedException or SocketException)
-            {
-                return;
-            }
-
-            using (connection)
-            {
-                var stream = connection.GetStream();
-                var buffer = new byte[4096];
-                _ = await stream.ReadAsync(buffer);
-                var body = "hello from the host";
-                await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n{body}"));
-            }
-        }
     }
 }
