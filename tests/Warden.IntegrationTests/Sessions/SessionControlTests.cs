@@ -96,6 +96,30 @@ public sealed class SessionControlTests
     }
 
     [Fact]
+    public async Task TheTimeLimit_EndsTheSessionAtItsNextStep_NamingTheLimit()
+    {
+        await using var t = await SessionTestbed.StartAsync();
+        t.Model.Enqueue(
+        [
+            SessionTestbed.Call("call_wait", "shell", WaitForGo),
+            SessionTestbed.Call("call_more", "shell", """{"command":"echo more"}"""),
+        ]);
+        using var client = t.Client();
+        var session = await client.CreateSessionAsync(SessionTestbed.Org, new CreateSessionRequest("calc", "Take your time", MaxMinutes: 10));
+        await WorkerTestbed.Until(() => t.Model.RequestCount == 1 && t.Worker.Sessions.Contains(session.Id), "the first command runs", 90);
+
+        // The server's clock moves past the limit while the command runs.
+        t.Bed.Time.Advance(TimeSpan.FromMinutes(11));
+        await File.WriteAllTextAsync(Path.Combine(t.Worker.Workspaces.WorkspacePath(session.Id), "go"), string.Empty);
+        var failed = await t.WaitForAsync(session.Id, 60, SessionStates.Failed);
+
+        failed.StateReason.ShouldBe("Time limit reached: 10 minutes.");
+        t.Model.RequestCount.ShouldBe(1);
+        var results = (await client.ListSessionEventsAsync(SessionTestbed.Org, session.Id)).Where(e => e.Kind == SessionEventKinds.ToolResult).ToList();
+        results.ShouldHaveSingleItem().Data.GetProperty("output").GetString()!.ShouldContain("went");
+    }
+
+    [Fact]
     public async Task TheCostLimit_StopsTheSessionBeforeItSpendsMore()
     {
         await using var t = await SessionTestbed.StartAsync();
