@@ -178,7 +178,10 @@ public sealed class GatewayPagesTests(BrowserFixture browser) : IClassFixture<Br
         keys.ShouldContain("mine");
         keys.ShouldNotContain("admin-key");
         antiforgery = await page.Locator("input[name=__RequestVerificationToken]").First.InputValueAsync();
-        var revoke = await PostAsync("o/default/models/keys", ("_handler", "revoke-key"), ("RevokeId", adminKey.Key.Id));
+        // The member's own revoke form, its hidden key id swapped for another's.
+        var ownForm = await page.Locator("tr[data-key=mine] input[name=_handler]").InputValueAsync();
+        ownForm.ShouldStartWith("revoke-key-");
+        var revoke = await PostAsync("o/default/models/keys", ("_handler", ownForm), ("RevokeId", adminKey.Key.Id));
         revoke.Status.ShouldBe(400);
         var refusal = await revoke.TextAsync();
         refusal.ShouldContain("Virtual key");
