@@ -86,8 +86,18 @@ public static partial class GitNames
                 : throw WardenException.Invalid($"A {kind} connection needs its API URL: the instance's address, e.g. https://{kind}.example.com.");
         }
 
-        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
-            || !string.IsNullOrEmpty(uri.UserInfo) || uri.Query.Length > 0 || uri.Fragment.Length > 0)
+        // A URL with user info or a query is not echoed: either may hold a token (https://oauth2:glpat-...@, ?private_token=).
+        if (Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.UserInfo.Length > 0)
+        {
+            throw WardenException.Invalid("Invalid API URL: credentials never go in the URL; give the token as the connection's credential.");
+        }
+
+        if (uri is not null && (uri.Query.Length > 0 || uri.Fragment.Length > 0))
+        {
+            throw WardenException.Invalid("Invalid API URL: use the instance's address without a query or fragment.");
+        }
+
+        if (uri is null || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
         {
             throw WardenException.Invalid($"Invalid API URL '{Shorten(value)}': use an absolute http(s) URL without credentials, query or fragment.");
         }
