@@ -29,7 +29,7 @@ namespace Warden.Benchmarks;
 /// makes K <c>read_file</c> calls, one per model turn, and then ends with a plain reply, so it finishes without changes
 /// and nothing is pushed. The server is the normal one over SQLite, in a child process with the <c>warden</c>
 /// executable's GC settings, so its memory and CPU are its own; the model, the workers and the load run in this process.
-/// <para>(a) At light load: every step's orchestration time as the server measures it (the
+/// <para>(a) At light load (a few waves of a few sessions): every step's orchestration time as the server measures it (the
 /// <see cref="SessionRunner.StepOverheadInstrument"/> histogram, which excludes the model call and the tool run), and
 /// the wall time of a whole step (from one model request of a session to its next, seen at the model) against a
 /// baseline measured in the same run: the same model request sent straight to the model by an HttpClient plus the same
@@ -38,6 +38,8 @@ namespace Warden.Benchmarks;
 /// workspace and are half way through at the same moment), then all go on; the server's working set and GC heap after
 /// a full collection, before and at that moment, give the memory per session; throughput is the model calls served from
 /// the release to the last session's end. Every session must succeed with K + 1 model calls, or the run fails.</para>
+/// <para>Each phase also reports the CPU time of the server, of this process and of git, and the audit writer's
+/// batches and queue, which show what a phase waited for when it did not use the cores.</para>
 /// </summary>
 public static class SessionBenchmark
 {
@@ -51,15 +53,16 @@ public static class SessionBenchmark
         var steps = IntArg(args, "--steps", 20);
         var latency = TimeSpan.FromMilliseconds(IntArg(args, "--latency-ms", 50));
         var workerCount = IntArg(args, "--workers", 4);
-        var light = IntArg(args, "--light", 10);
+        var light = IntArg(args, "--light", 5);
+        var waves = IntArg(args, "--waves", 4);
         // --rounds N: phase (b) again, to tell memory that stays with the server after sessions end from per-session growth.
         var rounds = IntArg(args, "--rounds", 1);
         var pgAdmin = StringArg(args, "--postgres");
         // --server-data DIR: where the server's SQLite database and data live (e.g. on tmpfs, to see what fsync costs).
         var serverParent = StringArg(args, "--server-data");
-        if (sessions < 1 || steps < 2 || workerCount < 1 || light < 1)
+        if (sessions < 1 || steps < 2 || workerCount < 1 || light < 1 || waves < 1)
         {
-            Console.Error.WriteLine("--sessions and --light must be at least 1, --steps at least 2, --workers at least 1.");
+            Console.Error.WriteLine("--sessions, --light and --waves must be at least 1, --steps at least 2, --workers at least 1.");
             return 2;
         }
 
@@ -76,7 +79,15 @@ public static class SessionBenchmark
                 await admin.ExecuteAsync($"CREATE DATABASE {pgName}");
             }
 
-            serverArgs.AddRange(["--database", new NpgsqlConnectionStringBuilder(pgAdmin) { Database = pgName }.ToString()]);
+            // PostgreSQL's default max_connections (100) is Npgsql's default pool size; other clients on the machine
+            // would make 500 sessions fail with "too many clients", so the server's pool stays below it unless set.
+            var database = new NpgsqlConnectionStringBuilder(pgAdmin) { Database = pgName };
+            if (!pgAdmin.Contains("Pool Size", StringComparison.OrdinalIgnoreCase))
+            {
+                database.MaxPoolSize = 40;
+            }
+
+            serverArgs.AddRange(["--database", database.ToString()]);
         }
 
         Console.WriteLine($"# Agent session benchmark: {sessions:N0} sessions of {steps} tool calls + a final reply, model latency {latency.TotalMilliseconds:0} ms, " +
@@ -111,13 +122,13 @@ public static class SessionBenchmark
             await using var workers = await Workers.StartAsync(server.BaseAddress, token, workerCount, (sessions + workerCount - 1) / workerCount + light + 4,
                 Path.Combine(folder, "workers"), runtime);
 
-            var bench = new Bench(client, server, model, script, runtime, workers, steps);
+            var bench = new Bench(client, server, model, script, runtime, workers, steps, serverData);
             // Warm-up: JIT, connection pools, the workers' mirror caches; nothing of it is reported.
-            await bench.RunSessionsAsync(Math.Min(light, 4), gateAt: 0);
+            await bench.RunSessionsAsync(light, gateAt: 0);
             await server.AskAsync("steps");
             script.TakeIntervals();
 
-            await bench.LightLoadAsync(light);
+            await bench.LightLoadAsync(light, waves);
             for (var round = 1; round <= rounds; round++)
             {
                 Console.WriteLine();
@@ -147,26 +158,31 @@ public static class SessionBenchmark
     private static readonly ScriptedToolCall ReadFile = new(string.Empty, "read_file", """{"path":"README.md"}""");
 
     /// <summary>One benchmark run's parts and its two phases.</summary>
-    private sealed class Bench(WardenClient client, GatewayServerProcess server, ScriptedModelServer model, Script script, NoopRuntimeFactory runtime, Workers workers, int steps)
+    private sealed class Bench(WardenClient client, GatewayServerProcess server, ScriptedModelServer model, Script script, NoopRuntimeFactory runtime, Workers workers, int steps, string serverData)
     {
-        /// <summary>(a) A few sessions at once, and the baseline loops beside them.</summary>
-        public async Task LightLoadAsync(int count)
+        /// <summary>(a) <paramref name="waves"/> waves of a few sessions at once, then the baseline loops, as many and as long.</summary>
+        public async Task LightLoadAsync(int count, int waves)
         {
             var load = LoadAverage();
             var cpu = await Cpu.ReadAsync(server);
             var watch = Stopwatch.StartNew();
-            await RunSessionsAsync(count, gateAt: 0);
+            for (var wave = 0; wave < waves; wave++)
+            {
+                await RunSessionsAsync(count, gateAt: 0);
+            }
+
             var elapsed = watch.Elapsed;
             var used = (await Cpu.ReadAsync(server)).Since(cpu);
             var cpuMs = used.Server * 1000;
             var overhead = StepStats.From(await server.AskAsync("steps"));
             var walls = Dist.Of(script.TakeIntervals());
-            var baseline = await BaselineAsync(count);
-            var modelCalls = count * (steps + 1);
+            var baseline = await BaselineAsync(count, waves);
+            var fsync = Fsync(serverData, 200);
+            var modelCalls = waves * count * (steps + 1);
 
-            Console.WriteLine($"## (a) {count} sessions at once, {steps} tool calls each (load average {load} before, {LoadAverage()} after)");
+            Console.WriteLine($"## (a) {waves} waves of {count} sessions at once, {steps} tool calls each (load average {load} before, {LoadAverage()} after)");
             Console.WriteLine();
-            Console.WriteLine($"{count} sessions finished in {elapsed.TotalSeconds:0.0} s; server CPU, everything included (creation, workspace, finish), {cpuMs / (modelCalls + count * steps):0.00} ms per loop step " +
+            Console.WriteLine($"{waves * count} sessions finished in {elapsed.TotalSeconds:0.0} s; server CPU, everything included (creation, workspace, finish), {cpuMs / (modelCalls + waves * count * steps):0.00} ms per loop step " +
                               $"({cpuMs / modelCalls:0.00} ms per model call with its tool call). {used.Describe(elapsed)}");
             Console.WriteLine();
             Console.WriteLine("| per step | n | p50 ms | p90 ms | p99 ms | max ms | mean ms |");
@@ -176,6 +192,7 @@ public static class SessionBenchmark
             Console.WriteLine(overhead.All.Row("Warden orchestration per loop step (server's histogram; excludes model and tool)"));
             Console.WriteLine(overhead.Model.Row("… model-turn steps"));
             Console.WriteLine(overhead.Tool.Row("… tool-call steps"));
+            Console.WriteLine(fsync.Row("for scale: one 4 KiB write + fsync in the server's data folder (each durable SQLite commit waits for one)"));
             Console.WriteLine();
             Console.WriteLine($"ratio to the baseline: p50 {walls.P50 / baseline.P50:0.00} (+{walls.P50 - baseline.P50:0.0} ms), p99 {walls.P99 / baseline.P99:0.00} (+{walls.P99 - baseline.P99:0.0} ms); " +
                               $"orchestration p99 {overhead.All.P99:0.000} ms per loop step, {overhead.Model.P99 + overhead.Tool.P99:0.000} ms for a model turn plus its tool call (sum of the p99s). Goal: p99 ≤ 2 ms.");
@@ -188,6 +205,7 @@ public static class SessionBenchmark
             var load = LoadAverage();
             var before = await server.AskAsync("mem gc");
             var cpu = await Cpu.ReadAsync(server);
+            var auditBefore = await server.AskAsync("audit");
             var watch = Stopwatch.StartNew();
             runtime.ArmGate(gateAt);
             script.SkipIntervalAfter = gateAt;
@@ -207,8 +225,9 @@ public static class SessionBenchmark
                     throw new TimeoutException($"Only {runtime.AtGate} of {count} sessions reached their middle step in {deadline.TotalMinutes} minutes; {workers.HeldSessions} held a workspace.");
                 }
 
-                if (++polls % 40 == 0 && (await client.ListSessionsAsync(Org, new Dictionary<string, string?> { ["state"] = "failed", ["limit"] = "1" })) is [var failed, ..])
+                if (++polls % 40 == 0 && (await server.AskAsync("states")).GetValueOrDefault("failed") > 0)
                 {
+                    var failed = (await client.ListSessionsAsync(Org, new Dictionary<string, string?> { ["state"] = "failed", ["limit"] = "1" }))[0];
                     throw new InvalidOperationException($"Session {failed.Id} failed before the gate: {failed.StateReason}");
                 }
 
@@ -228,6 +247,7 @@ public static class SessionBenchmark
             var callsAfterRelease = model.RequestCount - requestsAtGate;
             var total = watch.Elapsed;
             var used = (await Cpu.ReadAsync(server)).Since(cpu);
+            var auditAfter = await server.AskAsync("audit");
             var after = await server.AskAsync("mem gc");
             var overhead = StepStats.From(await server.AskAsync("steps"));
             var walls = Dist.Of(script.TakeIntervals());
@@ -237,12 +257,16 @@ public static class SessionBenchmark
 
             Console.WriteLine($"## (b) {count:N0} sessions at once{round}, {steps} tool calls each, held together at tool call {gateAt} (load average {load} before, {loadAtGate} at the gate, {LoadAverage()} after)");
             Console.WriteLine();
-            Console.WriteLine($"all {count:N0} running, each with a workspace on a worker and at tool call {gateAt}, {allRunning.TotalSeconds:0.0} s after the first was created " +
+            Console.WriteLine($"all {count:N0} running, each with a workspace on a worker and at tool call {gateAt}, {allRunning.TotalSeconds:0.0} s after the first was created (creating all through the API, 16 at a time: {CreatedIn.TotalSeconds:0.0} s) " +
                               $"(server's runner: {running:N0} running; workers: {held:N0} workspaces held); all succeeded with {steps + 1} model calls each, {total.TotalSeconds:0.0} s in all.");
             Console.WriteLine($"after the release: {callsAfterRelease:N0} model calls (each but the last of a session with its tool call) in {afterRelease.TotalSeconds:0.0} s = " +
                               $"{callsAfterRelease / afterRelease.TotalSeconds:N0} steps/s; server CPU, everything included, {cpuMs / loopSteps:0.00} ms per loop step over the phase " +
                               $"({cpuMs / (count * (steps + 1)):0.00} ms per model call with its tool call).");
             Console.WriteLine(used.Describe(total));
+            var events = auditAfter["committed"] - auditBefore["committed"];
+            var batches = auditAfter["batches"] - auditBefore["batches"];
+            Console.WriteLine($"audit ledger: {events:N0} events in {batches:N0} store batches ({events / Math.Max(1.0, batches):0.0} per batch, {events / total.TotalSeconds:N0}/s over the phase), " +
+                              $"at most {auditAfter["maxqueue"]:N0} appends waiting for the writer.");
             Console.WriteLine();
             Console.WriteLine("| server | working set | GC heap (after full GC) | anonymous RSS |");
             Console.WriteLine("|---|---:|---:|---:|");
@@ -261,10 +285,14 @@ public static class SessionBenchmark
             Console.WriteLine(overhead.Tool.Row("… tool-call steps"));
         }
 
+        /// <summary>How long the last <see cref="RunSessionsAsync"/> took to create its sessions through the API (16 at a time).</summary>
+        public TimeSpan CreatedIn { get; private set; }
+
         /// <summary>Creates <paramref name="count"/> sessions at once and waits until every one has succeeded with K + 1 model calls.</summary>
         public async Task RunSessionsAsync(int count, int gateAt)
         {
             model.Enqueue(Enumerable.Range(0, count).Select(_ => script.Finishing()));
+            var creating = Stopwatch.StartNew();
             var ids = new string[count];
             var next = -1;
             await Task.WhenAll(Enumerable.Range(0, Math.Min(count, 16)).Select(_ => Task.Run(async () =>
@@ -275,6 +303,7 @@ public static class SessionBenchmark
                     ids[i] = (await client.CreateSessionAsync(Org, new CreateSessionRequest(Repo, $"Benchmark task {i}: read the README.", MaxSteps: steps + 5))).Id;
                 }
             })));
+            CreatedIn = creating.Elapsed;
 
             var watch = Stopwatch.StartNew();
             while (true)
@@ -285,9 +314,8 @@ public static class SessionBenchmark
                     continue;
                 }
 
-                var queued = await client.ListSessionsAsync(Org, new Dictionary<string, string?> { ["state"] = "queued", ["limit"] = "1" });
-                var running = await client.ListSessionsAsync(Org, new Dictionary<string, string?> { ["state"] = "running", ["limit"] = "1" });
-                if (queued.Count == 0 && running.Count == 0 && (await server.AskAsync("running"))["running"] == 0)
+                var states = await server.AskAsync("states");
+                if (states.GetValueOrDefault("queued") + states.GetValueOrDefault("running") + states.GetValueOrDefault("waiting") == 0 && states["runner"] == 0)
                 {
                     break;
                 }
@@ -321,11 +349,33 @@ public static class SessionBenchmark
             }
         }
 
+        /// <summary>Times <paramref name="count"/> 4 KiB appends, each followed by an fsync, in <paramref name="folder"/>.</summary>
+        private static Dist Fsync(string folder, int count)
+        {
+            var path = Path.Combine(folder, "fsync-probe");
+            var block = new byte[4096];
+            var samples = new List<double>(count);
+            using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1))
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    var start = Stopwatch.GetTimestamp();
+                    file.Write(block);
+                    file.Flush(flushToDisk: true);
+                    samples.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                }
+            }
+
+            File.Delete(path);
+            return Dist.Of(samples);
+        }
+
         /// <summary>
-        /// The baseline: <paramref name="concurrency"/> loops of K + 1 steps, each step the same model request a
-        /// session sent (half way through its work) straight to the model, then the same no-op tool run directly.
+        /// The baseline: <paramref name="waves"/> times <paramref name="concurrency"/> loops of K + 1 steps, each step the
+        /// same model request a session sent (half way through its work) straight to the model, then the same no-op
+        /// tool run directly.
         /// </summary>
-        private async Task<Dist> BaselineAsync(int concurrency)
+        private async Task<Dist> BaselineAsync(int concurrency, int waves)
         {
             var body = Encoding.UTF8.GetBytes(script.SampleBody ?? throw new InvalidOperationException("No model request was captured."));
             var url = new Uri(model.OpenAIEndpoint, "chat/completions");
@@ -358,19 +408,23 @@ public static class SessionBenchmark
             }
 
             var samples = new List<double>();
-            await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
+            for (var wave = 0; wave < waves; wave++)
             {
-                var mine = new List<double>();
-                for (var i = 0; i <= steps; i++)
+                await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
                 {
-                    mine.Add(await StepAsync());
-                }
+                    var mine = new List<double>();
+                    for (var i = 0; i <= steps; i++)
+                    {
+                        mine.Add(await StepAsync());
+                    }
 
-                lock (samples)
-                {
-                    samples.AddRange(mine);
-                }
-            })));
+                    lock (samples)
+                    {
+                        samples.AddRange(mine);
+                    }
+                })));
+            }
+
             await tool.DisposeAsync();
             return Dist.Of(samples);
         }
@@ -576,7 +630,7 @@ public static class SessionBenchmark
 
     /// <summary>
     /// The child process: the normal server over SQLite in <c>--data</c> (or PostgreSQL, <c>--database</c>), which also listens to its own step histogram
-    /// and answers <c>mem</c>, <c>mem gc</c>, <c>running</c>, <c>steps</c> (and <c>quit</c>) on standard input.
+    /// and answers <c>mem</c>, <c>mem gc</c>, <c>running</c>, <c>states</c>, <c>steps</c> (and <c>quit</c>) on standard input.
     /// </summary>
     public static async Task<int> ServeAsync(string[] args)
     {
@@ -600,10 +654,12 @@ public static class SessionBenchmark
         };
         listener.SetMeasurementEventCallback<double>((_, seconds, tags, _) => samples.Add(seconds, tags));
         listener.Start();
+        using var audit = new AuditSampler();
 
         await using var host = await WardenServerHost.CreateAsync(options, logging: l => l.SetMinimumLevel(LogLevel.Warning));
         await host.StartAsync();
         var runner = host.App.Services.GetRequiredService<SessionRunner>();
+        var store = host.App.Services.GetRequiredService<Warden.Data.Sessions.AgentSessionStore>();
         GatewayServerChild.Reply($"ready {host.BaseAddress} {host.AdminToken}");
         while (await Console.In.ReadLineAsync() is { } line)
         {
@@ -621,8 +677,15 @@ public static class SessionBenchmark
                 case "running":
                     GatewayServerChild.Reply(string.Create(CultureInfo.InvariantCulture, $"running running={runner.RunningCount}"));
                     break;
+                case "states":
+                    var counts = await store.CountByStateAsync();
+                    GatewayServerChild.Reply(string.Create(CultureInfo.InvariantCulture, $"states runner={runner.RunningCount} {string.Join(' ', counts.Select(c => $"{c.Key}={c.Value}"))}"));
+                    break;
                 case "steps":
                     GatewayServerChild.Reply(samples.Take());
+                    break;
+                case "audit":
+                    GatewayServerChild.Reply(audit.Take());
                     break;
                 case "quit":
                     return 0;
@@ -633,6 +696,79 @@ public static class SessionBenchmark
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// The audit writer's own instruments (<c>Warden.Audit</c>), read every 20 ms: events committed, store batches, and
+    /// the longest queue of appends waiting for the writer loop since the last <see cref="Take"/>.
+    /// </summary>
+    private sealed class AuditSampler : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private readonly CancellationTokenSource _stop = new();
+        private long _committed;
+        private long _batches;
+        private int _queue;
+        private int _maxQueue;
+
+        public AuditSampler()
+        {
+            _listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == Warden.Audit.AuditWriter.MeterName)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+            {
+                switch (instrument.Name)
+                {
+                    case "warden.audit.events.committed":
+                        Volatile.Write(ref _committed, value);
+                        break;
+                    case "warden.audit.batches":
+                        Volatile.Write(ref _batches, value);
+                        break;
+                }
+            });
+            _listener.SetMeasurementEventCallback<int>((instrument, value, _, _) =>
+            {
+                if (instrument.Name == "warden.audit.queue.length")
+                {
+                    Volatile.Write(ref _queue, value);
+                    if (value > Volatile.Read(ref _maxQueue))
+                    {
+                        Volatile.Write(ref _maxQueue, value);
+                    }
+                }
+            });
+            _listener.Start();
+            _ = Task.Run(async () =>
+            {
+                using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
+                while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+                {
+                    _listener.RecordObservableInstruments();
+                }
+            });
+        }
+
+        /// <summary>The reply <c>audit committed=... batches=... queue=... maxqueue=...</c>; the maximum starts again.</summary>
+        public string Take()
+        {
+            _listener.RecordObservableInstruments();
+            var max = Interlocked.Exchange(ref _maxQueue, 0);
+            return string.Create(CultureInfo.InvariantCulture,
+                $"audit committed={Volatile.Read(ref _committed)} batches={Volatile.Read(ref _batches)} queue={Volatile.Read(ref _queue)} maxqueue={max}");
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _listener.Dispose();
+            _stop.Dispose();
+        }
     }
 
     /// <summary>The step histogram's measurements since the last <see cref="Take"/>, by kind.</summary>
