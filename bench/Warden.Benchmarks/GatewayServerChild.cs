@@ -104,7 +104,8 @@ public static class GatewayServerChild
         return 0;
     }
 
-    private static string Memory()
+    /// <summary>The process's memory, CPU time, GC and thread-pool figures, as a <c>mem name=value ...</c> reply.</summary>
+    internal static string Memory()
     {
         var info = GC.GetGCMemoryInfo();
         using var self = Process.GetCurrentProcess();
@@ -133,7 +134,8 @@ public static class GatewayServerChild
         return workers;
     }
 
-    private static void Reply(string text)
+    /// <summary>Writes one protocol line for the parent.</summary>
+    internal static void Reply(string text)
     {
         Console.Out.WriteLine(Prefix + text);
         Console.Out.Flush();

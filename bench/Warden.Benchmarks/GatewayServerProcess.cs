@@ -5,8 +5,9 @@ using System.Threading.Channels;
 namespace Warden.Benchmarks;
 
 /// <summary>
-/// The parent's handle on the <see cref="GatewayServerChild"/> process: starts it with the same runtime settings as
-/// the <c>warden</c> executable (workstation, concurrent GC), sends it commands and reads its answers.
+/// The parent's handle on a benchmark's server child process (<see cref="GatewayServerChild"/>, or the sessions
+/// benchmark's): starts it with the same runtime settings as the <c>warden</c> executable (workstation, concurrent
+/// GC), sends it commands and reads its answers, the lines its <see cref="GatewayServerChild.Prefix"/> marks.
 /// </summary>
 public sealed class GatewayServerProcess : IAsyncDisposable
 {
@@ -42,7 +43,29 @@ public sealed class GatewayServerProcess : IAsyncDisposable
     /// Starts the server over SQLite in <paramref name="dataDirectory"/>, or over <paramref name="postgres"/> when given; with no
     /// data directory, a <see cref="BareForwarder"/> to <paramref name="upstream"/> instead.
     /// </summary>
-    public static async Task<GatewayServerProcess> StartAsync(string? dataDirectory, string? postgres, Uri upstream, string upstreamKey, IReadOnlyList<string>? environment = null)
+    public static Task<GatewayServerProcess> StartAsync(string? dataDirectory, string? postgres, Uri upstream, string upstreamKey, IReadOnlyList<string>? environment = null)
+    {
+        var arguments = new List<string> { "gateway-server", "--upstream", upstream.ToString(), "--upstream-key", upstreamKey };
+        arguments.Add(dataDirectory is null ? "--forwarder-only" : "--data");
+        if (dataDirectory is not null)
+        {
+            arguments.Add(dataDirectory);
+        }
+
+        if (postgres is not null)
+        {
+            arguments.Add("--database");
+            arguments.Add(postgres);
+        }
+
+        return StartAsync(arguments, environment);
+    }
+
+    /// <summary>
+    /// Starts this benchmark executable with <paramref name="arguments"/> (a server subcommand and its options) and waits
+    /// for its <c>ready ADDRESS TOKEN</c> line.
+    /// </summary>
+    public static async Task<GatewayServerProcess> StartAsync(IReadOnlyList<string> arguments, IReadOnlyList<string>? environment = null)
     {
         var self = Environment.ProcessPath ?? throw new InvalidOperationException("The benchmark's own path is unknown.");
         var start = new ProcessStartInfo(self)
@@ -57,21 +80,9 @@ public sealed class GatewayServerProcess : IAsyncDisposable
             start.ArgumentList.Add(typeof(GatewayServerProcess).Assembly.Location);
         }
 
-        foreach (var a in new[] { "gateway-server", "--upstream", upstream.ToString(), "--upstream-key", upstreamKey })
+        foreach (var a in arguments)
         {
             start.ArgumentList.Add(a);
-        }
-
-        start.ArgumentList.Add(dataDirectory is null ? "--forwarder-only" : "--data");
-        if (dataDirectory is not null)
-        {
-            start.ArgumentList.Add(dataDirectory);
-        }
-
-        if (postgres is not null)
-        {
-            start.ArgumentList.Add("--database");
-            start.ArgumentList.Add(postgres);
         }
 
         // The benchmark itself runs with server GC; the server runs as `warden` does (see Warden.Cli.csproj).

@@ -3,6 +3,7 @@ using Warden.Benchmarks;
 
 // Usage: dotnet run -c Release --project bench/Warden.Benchmarks -- audit [--events N] [--postgres "Host=..."]
 //        dotnet run -c Release --project bench/Warden.Benchmarks -- workers [--calls N] [--workers N]
+//        dotnet run -c Release --project bench/Warden.Benchmarks -- sessions [--sessions N] [--steps K] [--latency-ms MS] [--workers N] [--light N] [--waves N] [--rounds N] [--postgres CONNECTION] [--server-data DIR]
 //        dotnet run -c Release --project bench/Warden.Benchmarks -- gateway [--seconds N] [--warmup N] [--long MINUTES [--concurrency N]] [--postgres "Host=..."] [--server-env NAME=VALUE]
 var command = args.Length > 0 ? args[0] : "audit";
 return command switch
@@ -11,6 +12,9 @@ return command switch
     "policy" => RunPolicy(args[1..]),
     "workers" => await WorkerBenchmark.RunAsync(args[1..]).ConfigureAwait(false),
     "workers-server" => await WorkerBenchmark.ServeAsync(args[1..]).ConfigureAwait(false),
+    "sessions" => await SessionBenchmark.RunAsync(args[1..]).ConfigureAwait(false),
+    // The Warden server of the sessions benchmark, started by it as a child process.
+    "sessions-server" => await SessionBenchmark.ServeAsync(args[1..]).ConfigureAwait(false),
     "gateway" => await GatewayBenchmark.RunAsync(args[1..]).ConfigureAwait(false),
     // The Warden server of the gateway benchmark, started by it as a child process.
     "gateway-server" => await GatewayServerChild.ServeAsync(args[1..]).ConfigureAwait(false),
@@ -28,6 +32,6 @@ static int RunPolicy(string[] rest)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Warden.Benchmarks audit [--events N] [--postgres CONNECTION] | policy | workers [--calls N] [--workers N] [--postgres CONNECTION] | gateway [--seconds N] [--warmup N] [--long MINUTES [--concurrency N]] [--postgres CONNECTION] [--server-env NAME=VALUE]");
+    Console.Error.WriteLine("usage: Warden.Benchmarks audit [--events N] [--postgres CONNECTION] | policy | workers [--calls N] [--workers N] [--postgres CONNECTION] | sessions [--sessions N] [--steps K] [--latency-ms MS] [--workers N] [--light N] [--waves N] [--rounds N] [--postgres CONNECTION] [--server-data DIR] | gateway [--seconds N] [--warmup N] [--long MINUTES [--concurrency N]] [--postgres CONNECTION] [--server-env NAME=VALUE]");
     return 2;
 }

@@ -39,9 +39,6 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
     private JsonObject? _finishing;
     private bool _finished;
 
-    /// <summary>Orchestration time of the last step (without model and tool time), for the benchmark.</summary>
-    public TimeSpan LastStepOverhead { get; private set; }
-
     private Actor RunnerActor { get; } = Actor.System("agent-runner");
 
     private bool IsChild => _session.ParentId is not null;
@@ -112,7 +109,7 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
         if (_pending.Count > 0)
         {
             await ToolCallAsync(_pending[0]).ConfigureAwait(false);
-            LastStepOverhead = _overhead.Elapsed;
+            s.Runner.RecordStepOverhead(_overhead.Elapsed, "tool");
             return;
         }
 
@@ -171,7 +168,7 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
         }
 
         _overhead.Stop();
-        LastStepOverhead = _overhead.Elapsed;
+        s.Runner.RecordStepOverhead(_overhead.Elapsed, "model");
     }
 
     private void CheckLimits()
@@ -470,6 +467,9 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
             }).ConfigureAwait(false);
         }
 
+        // Time spent waiting for a person is not orchestration overhead.
+        var timing = _overhead.IsRunning;
+        _overhead.Stop();
         while (approval.State == "pending")
         {
             var next = s.Live.NextChangeAsync(_session.Id);
@@ -486,6 +486,11 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
             {
                 throw new SessionEndedException(current?.State ?? SessionStates.Cancelled, current?.StateReason ?? "ended", alreadyStored: true);
             }
+        }
+
+        if (timing)
+        {
+            _overhead.Start();
         }
 
         await s.Store.AppendAsync(_session.Id, SessionEventKinds.Approval, Serialize(new JsonObject

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Hosting;
@@ -24,14 +25,19 @@ public sealed partial class SessionRunner : BackgroundService
     private readonly ConcurrentDictionary<string, Running> _running = new(StringComparer.Ordinal);
     private readonly string _runnerId = Ids.New("run");
     private readonly ILogger<SessionRunner> _logger;
+    private readonly Histogram<double> _stepOverhead;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _stopping;
 
     /// <summary>Creates the runner.</summary>
     public SessionRunner(AgentSessionStore store, IWorkerDispatcher workers, SessionPolicy policy, AgentModelClient models, VirtualKeyStore keys,
-        ISessionRepositories repositories, IAuditRecorder audit, SessionLive live, TimeProvider time, SessionRunnerOptions options, ILogger<SessionRunner> logger)
+        ISessionRepositories repositories, IAuditRecorder audit, SessionLive live, TimeProvider time, SessionRunnerOptions options, IMeterFactory meters,
+        ILogger<SessionRunner> logger)
     {
         _logger = logger;
+        _stepOverhead = meters.Create(MeterName).CreateHistogram(StepOverheadInstrument, "s",
+            "Orchestration time of one agent-loop step (a model turn or a tool call), without the model's or the tool's own time.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] });
         _services = new Services(store, workers, policy, models, keys, repositories, audit, live, time, options, logger, this);
         store.Changed += live.Touch;
         workers.SessionFailed += (_, e) => Fail(e.SessionId, $"The worker was lost: {e.Reason}");
@@ -42,11 +48,21 @@ public sealed partial class SessionRunner : BackgroundService
         AgentSessionStore Store, IWorkerDispatcher Workers, SessionPolicy Policy, AgentModelClient Models, VirtualKeyStore Keys,
         ISessionRepositories Repositories, IAuditRecorder Audit, SessionLive Live, TimeProvider Time, SessionRunnerOptions Options, ILogger Logger, SessionRunner Runner);
 
+    /// <summary>Name of the <see cref="Meter"/> the runner reports on.</summary>
+    public const string MeterName = "Warden.Sessions";
+
+    /// <summary>
+    /// The histogram of every step's orchestration time in seconds (store reads and writes, policy, audit, building the
+    /// request; not the model call or the tool run), tagged <c>warden.session.step.kind</c> <c>model</c> or <c>tool</c>.
+    /// </summary>
+    public const string StepOverheadInstrument = "warden.session.step.overhead";
+
     /// <summary>Sessions this server is running now.</summary>
     public int RunningCount => _running.Count;
 
-    /// <summary>Orchestration time of each session's last step, for the benchmark.</summary>
-    public IReadOnlyList<TimeSpan> LastStepOverheads() => _running.Values.Select(r => r.Run?.LastStepOverhead ?? TimeSpan.Zero).Where(t => t > TimeSpan.Zero).ToList();
+    /// <summary>Records one step's orchestration time (<paramref name="kind"/> is <c>model</c> or <c>tool</c>).</summary>
+    internal void RecordStepOverhead(TimeSpan overhead, string kind) =>
+        _stepOverhead.Record(overhead.TotalSeconds, new KeyValuePair<string, object?>("warden.session.step.kind", kind));
 
     /// <summary>Looks for new sessions now (a session was just created).</summary>
     public void Wake() => Interlocked.Exchange(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
