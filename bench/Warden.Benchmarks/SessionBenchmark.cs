@@ -275,7 +275,8 @@ public static class SessionBenchmark
             Console.WriteLine(MemRow("all ended", after));
             Console.WriteLine();
             Console.WriteLine($"per session in flight: working set {(atGate["ws"] - before["ws"]) / (double)count / 1024:0.0} KiB, GC heap {(atGate["heap"] - before["heap"]) / (double)count / 1024:0.0} KiB, " +
-                              $"anonymous RSS {(atGate["anon"] - before["anon"]) / (double)count / 1024:0.0} KiB; peak working set {Mb(after["peak"])}.");
+                              $"anonymous RSS {(atGate["anon"] - before["anon"]) / (double)count / 1024:0.0} KiB; peak working set {Mb(after["peak"])}. " +
+                              $"GC heap in flight less after all ended (what the sessions themselves hold, without the pools and caches the burst grew): {(atGate["heap"] - after["heap"]) / (double)count / 1024:0.0} KiB per session.");
             Console.WriteLine();
             Console.WriteLine("| per step, all sessions | n | p50 ms | p90 ms | p99 ms | max ms | mean ms |");
             Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
