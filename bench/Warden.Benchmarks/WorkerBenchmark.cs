@@ -20,7 +20,8 @@ namespace Warden.Benchmarks;
 /// process) against running the same process directly, and against a runtime that runs nothing (pure transport);
 /// (b) N simulated idle workers (a WebSocket each that registers and heartbeats) held by one server, with the server's
 /// memory before and after. The server runs in a child process so its memory is its own and each process stays within
-/// the file-descriptor limit.
+/// the file-descriptor limit; (c) a session's workspace and sandbox ready time (<see cref="WorkspaceBenchmark"/>).
+/// Each part is skipped with a count of 0 (<c>--calls 0</c>, <c>--workers 0</c>, <c>--files 0</c>).
 /// </summary>
 public static class WorkerBenchmark
 {
@@ -28,13 +29,24 @@ public static class WorkerBenchmark
     {
         var calls = IntArg(args, "--calls", 2000);
         var workers = IntArg(args, "--workers", 10_000);
-        Console.WriteLine($"# Worker benchmark: {calls:N0} calls, {workers:N0} idle workers, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}");
+        var files = IntArg(args, "--files", 10_000);
+        Console.WriteLine($"# Worker benchmark: {calls:N0} calls, {workers:N0} idle workers, a {files:N0}-file workspace, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}");
         Console.WriteLine();
-        await RoundTripAsync(calls);
-        Console.WriteLine();
+        if (calls > 0)
+        {
+            await RoundTripAsync(calls);
+            Console.WriteLine();
+        }
+
         if (workers > 0)
         {
             await IdleWorkersAsync(workers, IntArg(args, "--heartbeat-seconds", 15));
+            Console.WriteLine();
+        }
+
+        if (files > 0)
+        {
+            await WorkspaceBenchmark.RunAsync(files, IntArg(args, "--runs", 20), IntArg(args, "--cold-runs", 5), StringArg(args, "--dir"), StringArg(args, "--git") ?? "git");
         }
 
         return 0;
@@ -244,6 +256,12 @@ public static class WorkerBenchmark
     private static string Row(string name, (double P50, double P99, double Mean) m) => $"| {name} | {m.P50:0.000} | {m.P99:0.000} | {m.Mean:0.000} |";
 
     private static string Mb(long bytes) => $"{bytes / 1024.0 / 1024.0:N0} MiB";
+
+    private static string? StringArg(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
 
     private static int IntArg(string[] args, string name, int fallback)
     {
