@@ -38,4 +38,22 @@ public static class AuditActions
 
     /// <summary>Audit events were exported.</summary>
     public const string AuditExport = "audit.export";
+
+    /// <summary>An org's audit retention period was set or cleared.</summary>
+    public const string RetentionSet = "audit.retention.set";
+
+    /// <summary>
+    /// Retention erased the content of events past their org's retention period (details: org, cutoff, count,
+    /// first_seq, last_seq, digest). Appended before the erasure; never itself erased.
+    /// </summary>
+    public const string RetentionErase = "audit.retention.erase";
+
+    /// <summary>Retention removed a prefix of fully erased events up to a checkpoint (details: through_seq).</summary>
+    public const string RetentionCompact = "audit.retention.compact";
+
+    /// <summary>A legal hold was placed on an org's audit trail: nothing of it is erased until released.</summary>
+    public const string LegalHoldPlace = "audit.hold.place";
+
+    /// <summary>A legal hold was released.</summary>
+    public const string LegalHoldRelease = "audit.hold.release";
 }

@@ -3,6 +3,7 @@ using System.Buffers.Text;
 using System.Globalization;
 using System.Text.Json;
 using Warden.Audit.Canonical;
+using Warden.Audit.Storage;
 
 namespace Warden.Audit.Export;
 
@@ -13,7 +14,11 @@ namespace Warden.Audit.Export;
 /// {"type":"header","format":"warden-audit-export","version":1,"ledger_id":S,"genesis":H,"first_sequence":N,"exported_at":T}
 /// {"type":"event","prev":H,"hash":H,"event":CANONICAL_EVENT}
 /// {"type":"checkpoint","signature":BASE64,"checkpoint":CANONICAL_CHECKPOINT}
+/// {"type":"erased","seq":N,"prev":H,"hash":H,"erased_by":N}
 /// </code>
+/// <para>An <c>erased</c> line stands for an event whose content retention erased (see
+/// <see cref="Verification.ErasureAccounting"/>). A header of a pruned ledger adds <c>"pruned_through":N</c> after
+/// <c>first_sequence</c>; its checkpoints from the first then come before the first event.</para>
 /// <para>Event lines have a fixed layout so a verifier can hash the embedded canonical event bytes verbatim without
 /// parsing them; <c>CANONICAL_EVENT</c> and <c>CANONICAL_CHECKPOINT</c> are exactly the bytes described on
 /// <see cref="AuditCanonicalJson"/>. A checkpoint line follows the event line of its <c>to</c> sequence.
@@ -33,6 +38,8 @@ public static class AuditExportFormat
     internal static ReadOnlySpan<byte> CheckpointPrefix => "{\"type\":\"checkpoint\","u8;
 
     internal static ReadOnlySpan<byte> HeaderPrefix => "{\"type\":\"header\","u8;
+
+    internal static ReadOnlySpan<byte> ErasedPrefix => "{\"type\":\"erased\","u8;
 
     internal static ReadOnlySpan<byte> CanonicalSequencePrefix => "{\"v\":1,\"seq\":"u8;
 
@@ -99,6 +106,12 @@ public static class AuditExportFormat
             buffer.Hex(header.Genesis);
             buffer.Raw(",\"first_sequence\":"u8);
             buffer.Int64(header.FirstSequence);
+            if (header.PrunedThrough > 0)
+            {
+                buffer.Raw(",\"pruned_through\":"u8);
+                buffer.Int64(header.PrunedThrough);
+            }
+
             buffer.Raw(",\"exported_at\":"u8);
             buffer.Time(header.ExportedAt);
             buffer.Raw("}\n"u8);
@@ -204,6 +217,42 @@ public static class AuditExportFormat
         return line.SequenceEqual(expected.WrittenSpan[..^1]);
     }
 
+    /// <summary>Writes an erased-event line (including the trailing newline).</summary>
+    public static void WriteErasedLine(AuditErasedEntry erased, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(erased);
+        ArgumentNullException.ThrowIfNull(output);
+        var text = string.Create(CultureInfo.InvariantCulture,
+            $"{{\"type\":\"erased\",\"seq\":{erased.Sequence},\"prev\":\"{erased.PreviousHash}\",\"hash\":\"{erased.Hash}\",\"erased_by\":{erased.ErasedBy}}}\n");
+        output.Write(System.Text.Encoding.ASCII.GetBytes(text));
+    }
+
+    /// <summary>Parses an erased-event line (without its newline).</summary>
+    /// <exception cref="FormatException">Not a well-formed erased line.</exception>
+    public static AuditErasedEntry ParseErasedLine(ReadOnlySpan<byte> line)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(line);
+            using var document = JsonDocument.ParseValue(ref reader);
+            var root = document.RootElement;
+            if (root.GetProperty("type").GetString() != "erased")
+            {
+                throw new FormatException("Not an erased line.");
+            }
+
+            return new AuditErasedEntry(
+                root.GetProperty("seq").GetInt64(),
+                AuditHash.ParseHex(root.GetProperty("prev").GetString()!),
+                AuditHash.ParseHex(root.GetProperty("hash").GetString()!),
+                root.GetProperty("erased_by").GetInt64());
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or ArgumentNullException or ArgumentException)
+        {
+            throw new FormatException("Malformed erased line: " + ex.Message, ex);
+        }
+    }
+
     /// <summary>Parses the header line (without its newline).</summary>
     /// <exception cref="FormatException">Not a well-formed header.</exception>
     public static AuditExportHeader ParseHeaderLine(ReadOnlySpan<byte> line)
@@ -222,7 +271,8 @@ public static class AuditExportFormat
                 root.GetProperty("ledger_id").GetString()!,
                 AuditHash.ParseHex(root.GetProperty("genesis").GetString()!),
                 root.GetProperty("first_sequence").GetInt64(),
-                ParseTime(root.GetProperty("exported_at").GetString()!));
+                ParseTime(root.GetProperty("exported_at").GetString()!),
+                root.TryGetProperty("pruned_through", out var pruned) ? pruned.GetInt64() : 0);
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or ArgumentNullException)
         {

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Warden.Audit.Canonical;
 using Warden.Audit.Signing;
+using Warden.Audit.Storage;
 using Warden.Audit.Verification;
 
 namespace Warden.Audit.Export;
@@ -27,6 +28,9 @@ public static class AuditExportReader
         ArgumentNullException.ThrowIfNull(keys);
         var lines = new LineReader(input);
         LedgerVerifier? verifier = null;
+        var erasures = new ErasureAccounting();
+        long prunedThrough = 0;
+        long firstSequence = 1;
         long lineNumber = 0;
         var block = new List<(int Start, int Length)>();
         var parsed = Array.Empty<ParsedLine>();
@@ -51,9 +55,10 @@ public static class AuditExportReader
             {
                 lineNumber++;
                 ref readonly var p = ref parsed[i];
+                var line = buffer.AsSpan(block[i].Start, block[i].Length);
                 var ok = verifier is not null && p.IsEvent
-                    ? verifier.AddHashedEvent(p.Sequence, p.Previous, p.Stored, p.Computed)
-                    : ProcessLine(buffer.AsSpan(block[i].Start, block[i].Length), lineNumber, keys, expectedLedgerId, ref verifier);
+                    ? verifier.AddHashedEvent(p.Sequence, p.Previous, p.Stored, p.Computed) && (!p.IsRetentionRecord || Account(line, verifier, erasures))
+                    : ProcessLine(line, lineNumber, keys, expectedLedgerId, erasures, ref prunedThrough, ref firstSequence, ref verifier);
                 if (!ok)
                 {
                     return verifier!.Complete(expectedLastSequence);
@@ -69,7 +74,7 @@ public static class AuditExportReader
         if (!lines.Remainder.IsEmpty)
         {
             lineNumber++;
-            if (verifier is null || !ProcessLine(lines.Remainder, lineNumber, keys, expectedLedgerId, ref verifier))
+            if (verifier is null || !ProcessLine(lines.Remainder, lineNumber, keys, expectedLedgerId, erasures, ref prunedThrough, ref firstSequence, ref verifier))
             {
                 verifier ??= MalformedVerifier(keys, "Missing header.");
                 return verifier.Complete(expectedLastSequence);
@@ -77,13 +82,26 @@ public static class AuditExportReader
         }
 
         verifier ??= MalformedVerifier(keys, "Empty export: no header.");
-        return verifier.Complete(expectedLastSequence);
+        var report = verifier.Complete(expectedLastSequence);
+        return report.IsIntact && erasures.Complete(prunedThrough, report.LastSequence - report.UnanchoredEvents, wholeLedger: firstSequence == 1 || prunedThrough > 0, firstSequence) is { } unrecorded
+            ? report with { Problem = unrecorded }
+            : report;
     }
 
     private static ParsedLine ParseAndHash(ReadOnlySpan<byte> line) =>
         AuditExportFormat.TryParseEventLine(line, out var sequence, out var previous, out var stored, out var canonical)
-            ? new ParsedLine(true, sequence, previous, stored, AuditCanonicalJson.ComputeEventHash(previous, canonical))
+            ? new ParsedLine(true, sequence, previous, stored, AuditCanonicalJson.ComputeEventHash(previous, canonical), canonical.IndexOf(RetentionMarker) >= 0)
             : default;
+
+    /// <summary>How a retention record's action reads in canonical bytes: a cheap filter before parsing the event.</summary>
+    private static ReadOnlySpan<byte> RetentionMarker => "\"action\":\"audit.retention."u8;
+
+    /// <summary>Feeds a verified event line that may be a retention record to the erasure accounting.</summary>
+    private static bool Account(ReadOnlySpan<byte> line, LedgerVerifier verifier, ErasureAccounting erasures)
+    {
+        AuditExportFormat.TryParseEventLine(line, out _, out var previous, out var hash, out var canonical);
+        return erasures.AddEvent(AuditEventReader.Parse(canonical, previous, hash)) is not { } problem || verifier.ReportMalformed(problem);
+    }
 
     /// <summary>Runs <paramref name="body"/> over [0, count) in contiguous ranges on all cores when worth it.</summary>
     private static void ParallelFor(int count, Action<int> body)
@@ -109,7 +127,7 @@ public static class AuditExportReader
         });
     }
 
-    private readonly record struct ParsedLine(bool IsEvent, long Sequence, AuditHash Previous, AuditHash Stored, AuditHash Computed);
+    private readonly record struct ParsedLine(bool IsEvent, long Sequence, AuditHash Previous, AuditHash Stored, AuditHash Computed, bool IsRetentionRecord);
 
     /// <summary>Verifies an export file; see <see cref="VerifyAsync"/>.</summary>
     public static async Task<VerificationReport> VerifyFileAsync(string path, AuditPublicKeySet keys, string? expectedLedgerId = null, long? expectedLastSequence = null, CancellationToken cancellationToken = default)
@@ -132,6 +150,9 @@ public static class AuditExportReader
 
     /// <summary>A checkpoint (not verified by reading).</summary>
     public sealed record CheckpointItem(AuditCheckpoint Checkpoint) : Item;
+
+    /// <summary>An event whose content retention erased (not verified by reading).</summary>
+    public sealed record ErasedItem(AuditErasedEntry Erased) : Item;
 
     /// <summary>Parses an export into items. Does not verify; use <see cref="VerifyAsync"/> for that.</summary>
     /// <exception cref="FormatException">A line is malformed.</exception>
@@ -178,6 +199,11 @@ public static class AuditExportReader
             return new CheckpointItem(AuditExportFormat.ParseCheckpointLine(line));
         }
 
+        if (line.StartsWith(AuditExportFormat.ErasedPrefix))
+        {
+            return new ErasedItem(AuditExportFormat.ParseErasedLine(line));
+        }
+
         if (lineNumber == 1 && line.StartsWith(AuditExportFormat.HeaderPrefix))
         {
             return new HeaderItem(AuditExportFormat.ParseHeaderLine(line));
@@ -186,16 +212,33 @@ public static class AuditExportReader
         throw new FormatException($"Line {lineNumber} is not a header, event or checkpoint line.");
     }
 
-    private static bool ProcessLine(ReadOnlySpan<byte> line, long lineNumber, AuditPublicKeySet keys, string? expectedLedgerId, ref LedgerVerifier? verifier)
+    private static bool ProcessLine(ReadOnlySpan<byte> line, long lineNumber, AuditPublicKeySet keys, string? expectedLedgerId, ErasureAccounting erasures, ref long prunedThrough, ref long firstSequence, ref LedgerVerifier? verifier)
     {
         if (verifier is null)
         {
-            return StartFromHeader(line, keys, expectedLedgerId, out verifier);
+            return StartFromHeader(line, keys, expectedLedgerId, out verifier, out prunedThrough, out firstSequence);
         }
 
         if (AuditExportFormat.TryParseEventLine(line, out var sequence, out var previous, out var hash, out var canonical))
         {
-            return verifier.AddEncodedEvent(sequence, previous, hash, canonical);
+            return verifier.AddEncodedEvent(sequence, previous, hash, canonical)
+                && (canonical.IndexOf(RetentionMarker) < 0 || Account(line, verifier, erasures));
+        }
+
+        if (line.StartsWith(AuditExportFormat.ErasedPrefix))
+        {
+            AuditErasedEntry erased;
+            try
+            {
+                erased = AuditExportFormat.ParseErasedLine(line);
+            }
+            catch (FormatException ex)
+            {
+                return verifier.ReportMalformed($"Line {lineNumber}: {ex.Message}");
+            }
+
+            erasures.AddErased(erased.Sequence, erased.Hash, erased.ErasedBy);
+            return verifier.AddErasedEvent(erased.Sequence, erased.PreviousHash, erased.Hash);
         }
 
         if (line.StartsWith(AuditExportFormat.CheckpointPrefix))
@@ -221,8 +264,10 @@ public static class AuditExportReader
         return verifier.ReportMalformed($"Line {lineNumber} is not an event or checkpoint line.");
     }
 
-    private static bool StartFromHeader(ReadOnlySpan<byte> line, AuditPublicKeySet keys, string? expectedLedgerId, out LedgerVerifier verifier)
+    private static bool StartFromHeader(ReadOnlySpan<byte> line, AuditPublicKeySet keys, string? expectedLedgerId, out LedgerVerifier verifier, out long prunedThrough, out long firstSequence)
     {
+        prunedThrough = 0;
+        firstSequence = 1;
         AuditExportHeader header;
         try
         {
@@ -246,9 +291,19 @@ public static class AuditExportReader
             return false;
         }
 
-        verifier = header.FirstSequence == 1
-            ? new LedgerVerifier(header.LedgerId, keys)
-            : new LedgerVerifier(header.Genesis, keys, header.FirstSequence, trustFirstPrevious: true);
+        if (header.PrunedThrough > 0 && header.FirstSequence != header.PrunedThrough + 1)
+        {
+            verifier = MalformedVerifier(keys, $"Header says events 1 to {header.PrunedThrough} were pruned but starts at {header.FirstSequence}.");
+            return false;
+        }
+
+        prunedThrough = header.PrunedThrough;
+        firstSequence = header.FirstSequence;
+        verifier = header.PrunedThrough > 0
+            ? new LedgerVerifier(header.LedgerId, keys, header.PrunedThrough)
+            : header.FirstSequence == 1
+                ? new LedgerVerifier(header.LedgerId, keys)
+                : new LedgerVerifier(header.Genesis, keys, header.FirstSequence, trustFirstPrevious: true);
         return true;
     }
 

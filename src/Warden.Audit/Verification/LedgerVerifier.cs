@@ -29,6 +29,8 @@ public sealed class LedgerVerifier
     private AuditCheckpoint? _lastAddedCheckpoint;
     private readonly AuditHash _genesis;
     private readonly bool _partial;
+    private long _prunedThrough;
+    private long _erased;
     private VerificationProblem? _problem;
 
     /// <summary>A verifier for a whole ledger starting at sequence 1.</summary>
@@ -36,6 +38,19 @@ public sealed class LedgerVerifier
         : this(AuditCanonicalJson.ComputeGenesis(ledgerId), keys)
     {
         _ledgerId = ledgerId;
+    }
+
+    /// <summary>
+    /// A verifier for a whole ledger whose events 1..<paramref name="prunedThrough"/> were removed by retention
+    /// (0: none). Every checkpoint from the first is still expected (each signed and linked to the one before, from
+    /// the genesis value); one must end exactly at <paramref name="prunedThrough"/>, and the first retained event
+    /// must chain to the hash that checkpoint signed. So the retained part is as strongly anchored as a full ledger.
+    /// </summary>
+    public LedgerVerifier(string ledgerId, AuditPublicKeySet keys, long prunedThrough)
+        : this(ledgerId, keys)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(prunedThrough);
+        _prunedThrough = prunedThrough;
     }
 
     /// <summary>
@@ -70,6 +85,14 @@ public sealed class LedgerVerifier
 
         return Check(auditEvent.Sequence, auditEvent.PreviousHash, auditEvent.Hash, SafeHash(auditEvent));
     }
+
+    /// <summary>
+    /// Checks the place of an event whose content retention erased: only its stated hash remains, so its link to
+    /// the event before and the next event's link to it are checked (and any checkpoint ending at it), not its
+    /// content. Whether the erasure was recorded is <see cref="ErasureAccounting"/>'s job.
+    /// </summary>
+    public bool AddErasedEvent(long sequence, in AuditHash previousHash, in AuditHash storedHash) =>
+        _problem is null && Check(sequence, previousHash, storedHash, storedHash, erased: true);
 
     /// <summary>Checks one event given as its canonical bytes plus stated hashes (the export path).</summary>
     public bool AddEncodedEvent(long sequence, in AuditHash previousHash, in AuditHash storedHash, ReadOnlySpan<byte> canonical)
@@ -132,6 +155,17 @@ public sealed class LedgerVerifier
 
         _lastAddedCheckpoint = checkpoint;
         var lastSeen = _expected - 1;
+        if (_partial && _verified == 0 && _erased == 0 && to == lastSeen && _gapSequence < 0 && _pendingCheckpoints.Count == 0)
+        {
+            // A partial range that starts right after this checkpoint: its first event must chain to the hash the
+            // checkpoint signed, so the range is anchored instead of trusting its first link.
+            _lastHash = checkpoint.LastEventHash;
+            _trustFirstPrevious = false;
+            _anchoredThrough = to;
+            _checkpointsVerified++;
+            return true;
+        }
+
         if (to > lastSeen)
         {
             _pendingCheckpoints.Enqueue(checkpoint);
@@ -153,6 +187,7 @@ public sealed class LedgerVerifier
     /// </summary>
     public VerificationReport Complete(long? expectedLastSequence = null)
     {
+        AnchorAfterPrunedPrefix();
         if (_problem is null && _gapSequence >= 0)
         {
             Fail(VerificationProblemKind.Deleted, _expected, $"Events from {_expected} to {_gapSequence - 1} are missing.");
@@ -177,14 +212,21 @@ public sealed class LedgerVerifier
             LastSequence = _expected - 1,
             LastHash = _lastHash,
             UnanchoredEvents = (_expected - 1) - _anchoredThrough,
+            ErasedEvents = _erased,
+            PrunedThrough = _prunedThrough,
         };
     }
 
-    /// <summary>Verifies everything in a store: all events from sequence 1 and all checkpoints.</summary>
+    /// <summary>
+    /// Verifies everything in a store: all events from sequence 1 (or, for a store retention pruned, from the
+    /// checkpoint that anchors what is left), all checkpoints, and that every erased event is accounted for.
+    /// </summary>
     public static async Task<VerificationReport> VerifyStoreAsync(IAuditLedgerStore store, string ledgerId, AuditPublicKeySet keys, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
-        var verifier = new LedgerVerifier(ledgerId, keys);
+        var prunable = store as IPrunableAuditLedgerStore;
+        var prunedThrough = prunable is null ? 0 : await prunable.GetPrunedThroughAsync(cancellationToken).ConfigureAwait(false);
+        var verifier = new LedgerVerifier(ledgerId, keys, prunedThrough);
 
         // Checkpoints are few (one per thousands of events) and are registered up front; events then stream past them.
         await foreach (var checkpoint in store.ReadCheckpointsAsync(1, long.MaxValue, cancellationToken).ConfigureAwait(false))
@@ -197,30 +239,53 @@ public sealed class LedgerVerifier
 
         // Re-encoding and hashing is the expensive part and is independent per event, so it runs in parallel
         // over chunks; the chain checks then run in order over the precomputed hashes.
-        var chunk = new List<AuditEvent>(ParallelChunk);
+        var erasures = new ErasureAccounting();
+        var chunk = new List<AuditLedgerEntry>(ParallelChunk);
         var hashes = new AuditHash[ParallelChunk];
-        await foreach (var e in store.ReadEventsAsync(1, long.MaxValue, cancellationToken).ConfigureAwait(false))
+        var entries = prunable is not null ? prunable.ReadEntriesAsync(prunedThrough + 1, long.MaxValue, cancellationToken) : Whole(store.ReadEventsAsync(1, long.MaxValue, cancellationToken));
+        await foreach (var entry in entries.ConfigureAwait(false))
         {
-            chunk.Add(e);
-            if (chunk.Count == ParallelChunk && !VerifyChunk(verifier, chunk, hashes))
+            chunk.Add(entry);
+            if (chunk.Count == ParallelChunk && !VerifyChunk(verifier, erasures, chunk, hashes))
             {
                 return verifier.Complete();
             }
         }
 
-        VerifyChunk(verifier, chunk, hashes);
-        return verifier.Complete();
+        VerifyChunk(verifier, erasures, chunk, hashes);
+        var report = verifier.Complete();
+        return report.IsIntact && erasures.Complete(prunedThrough, report.LastSequence - report.UnanchoredEvents) is { } unrecorded ? report with { Problem = unrecorded } : report;
+    }
+
+    private static async IAsyncEnumerable<AuditLedgerEntry> Whole(IAsyncEnumerable<AuditEvent> events)
+    {
+        await foreach (var e in events.ConfigureAwait(false))
+        {
+            yield return new AuditLedgerEntry(e, null);
+        }
     }
 
     private const int ParallelChunk = 2048;
 
-    private static bool VerifyChunk(LedgerVerifier verifier, List<AuditEvent> chunk, AuditHash[] hashes)
+    private static bool VerifyChunk(LedgerVerifier verifier, ErasureAccounting erasures, List<AuditLedgerEntry> chunk, AuditHash[] hashes)
     {
-        ParallelHash(chunk.Count, i => SafeHash(chunk[i]), hashes);
+        ParallelHash(chunk.Count, i => chunk[i].Event is { } e ? SafeHash(e) : default, hashes);
         for (var i = 0; i < chunk.Count; i++)
         {
-            var e = chunk[i];
-            if (!verifier.AddHashedEvent(e.Sequence, e.PreviousHash, e.Hash, hashes[i]))
+            if (chunk[i].Erased is { } erased)
+            {
+                erasures.AddErased(erased.Sequence, erased.Hash, erased.ErasedBy);
+                if (!verifier.AddErasedEvent(erased.Sequence, erased.PreviousHash, erased.Hash))
+                {
+                    return false;
+                }
+
+                continue;
+            }
+
+            var e = chunk[i].Event!;
+            if (!verifier.AddHashedEvent(e.Sequence, e.PreviousHash, e.Hash, hashes[i])
+                || (erasures.AddEvent(e) is { } problem && !verifier.ReportMalformed(problem)))
             {
                 return false;
             }
@@ -275,8 +340,46 @@ public sealed class LedgerVerifier
     /// <summary>Records a malformed-input problem at the current position.</summary>
     public bool ReportMalformed(string message) => Fail(VerificationProblemKind.Malformed, _expected, message);
 
-    private bool Check(long sequence, in AuditHash previous, in AuditHash stored, in AuditHash computed)
+    /// <summary>
+    /// For a ledger pruned through P: before the first retained event, the checkpoints ending at or before P (already
+    /// checked for signature and link) are matched by position: the last must end exactly at P, and its signed last
+    /// hash becomes the hash the next event must chain to.
+    /// </summary>
+    private void AnchorAfterPrunedPrefix()
     {
+        if (_prunedThrough <= 0 || _expected != 1 || _problem is not null)
+        {
+            return;
+        }
+
+        AuditCheckpoint? anchor = null;
+        var count = 0;
+        while (_pendingCheckpoints.TryPeek(out var checkpoint) && checkpoint.ToSequence <= _prunedThrough)
+        {
+            anchor = _pendingCheckpoints.Dequeue();
+            count++;
+        }
+
+        if (anchor is null || anchor.ToSequence != _prunedThrough)
+        {
+            Fail(VerificationProblemKind.Deleted, 1, $"Events 1 to {_prunedThrough} were pruned, but no checkpoint ends at {_prunedThrough} to anchor what follows.");
+            return;
+        }
+
+        _checkpointsVerified += count;
+        _lastHash = anchor.LastEventHash;
+        _expected = _prunedThrough + 1;
+        _anchoredThrough = _prunedThrough;
+    }
+
+    private bool Check(long sequence, in AuditHash previous, in AuditHash stored, in AuditHash computed, bool erased = false)
+    {
+        AnchorAfterPrunedPrefix();
+        if (_problem is not null)
+        {
+            return false;
+        }
+
         if (_gapSequence >= 0)
         {
             // The event after a forward jump decides between a swap and a deletion.
@@ -313,7 +416,15 @@ public sealed class LedgerVerifier
         _trustFirstPrevious = false;
         _lastHash = stored;
         _expected = sequence + 1;
-        _verified++;
+        if (erased)
+        {
+            _erased++;
+        }
+        else
+        {
+            _verified++;
+        }
+
         while (_pendingCheckpoints.TryPeek(out var checkpoint) && checkpoint.ToSequence == sequence)
         {
             _pendingCheckpoints.Dequeue();

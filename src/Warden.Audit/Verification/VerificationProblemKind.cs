@@ -32,4 +32,11 @@ public enum VerificationProblemKind
 
     /// <summary>Input could not be read (bad line, bad JSON, bad header).</summary>
     Malformed = 10,
+
+    /// <summary>
+    /// An event's content is gone without a matching retention record: no <c>audit.retention.erase</c> event names
+    /// it, or the erased events differ from what the record counted and digested, or the pruned prefix reaches past
+    /// what an <c>audit.retention.compact</c> event recorded.
+    /// </summary>
+    Unrecorded = 11,
 }

@@ -26,4 +26,13 @@ public sealed record VerificationReport
     /// the tail is not detectable until a checkpoint covers them.
     /// </summary>
     public long UnanchoredEvents { get; init; }
+
+    /// <summary>
+    /// Events whose content retention erased: their place in the chain was checked (links, checkpoints), and the
+    /// erasure against its recorded <c>audit.retention.erase</c> event, but not their content, which is gone.
+    /// </summary>
+    public long ErasedEvents { get; init; }
+
+    /// <summary>Events 1..this were removed by retention; verification started from the checkpoint ending here (0: none).</summary>
+    public long PrunedThrough { get; init; }
 }

@@ -8,7 +8,7 @@ namespace Warden.Data.Audit;
 /// <summary>
 /// Reads the ledger for people. An org's trail is its own events plus the user-level events (sign-in, tokens) of its
 /// members; owners, admins and auditors may read it, other roles get 403, non-members 404. The whole ledger, across
-/// orgs, is for site administrators.
+/// orgs, is for site administrators. Events retention erased are not found (only their place in the chain remains).
 /// </summary>
 public sealed class AuditQueryStore(ConnectionFactory connections)
 {
@@ -29,7 +29,7 @@ public sealed class AuditQueryStore(ConnectionFactory connections)
 
         await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var cmd = connection.CreateCommand();
-        var sql = new StringBuilder("SELECT ").Append(Columns).Append(" FROM audit_events WHERE 1=1");
+        var sql = new StringBuilder("SELECT ").Append(Columns).Append(" FROM audit_events WHERE erased_by IS NULL");
         await ScopeAsync(connection, cmd, sql, actor, org).ConfigureAwait(false);
         Filter(cmd, sql, "ts >= @from", "from", query.From?.ToUnixTimeMilliseconds());
         Filter(cmd, sql, "ts < @to", "to", query.To?.ToUnixTimeMilliseconds());
@@ -81,7 +81,7 @@ public sealed class AuditQueryStore(ConnectionFactory connections)
     {
         await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var cmd = connection.CreateCommand();
-        var sql = new StringBuilder("SELECT ").Append(Columns).Append(" FROM audit_events WHERE seq = @seq");
+        var sql = new StringBuilder("SELECT ").Append(Columns).Append(" FROM audit_events WHERE seq = @seq AND erased_by IS NULL");
         SqlAuditLedgerStore.Add(cmd, "seq", sequence);
         await ScopeAsync(connection, cmd, sql, actor, org).ConfigureAwait(false);
         cmd.CommandText = sql.ToString();

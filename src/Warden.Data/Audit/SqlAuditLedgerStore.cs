@@ -10,9 +10,12 @@ namespace Warden.Data.Audit;
 /// <summary>
 /// The audit ledger in SQLite or PostgreSQL. Each event row keeps the canonical bytes the hash covers (<c>body</c>)
 /// verbatim, so verification re-hashes exactly what was hashed when written; the other columns are copies for
-/// filtering. A batch is one transaction that first checks it continues the stored chain.
+/// filtering. A batch is one transaction that first checks it continues the stored chain. Retention
+/// (<see cref="AuditRetentionStore"/>) may erase rows' content (<c>erased_by</c> set, body empty) and remove a fully
+/// erased prefix up to a checkpoint (setting <c>audit.pruned_through</c>); <see cref="ReadEventsAsync"/> returns only
+/// events with their content, <see cref="ReadEntriesAsync"/> every stored position.
 /// </summary>
-public sealed class SqlAuditLedgerStore(ConnectionFactory connections) : IAuditLedgerStore
+public sealed class SqlAuditLedgerStore(ConnectionFactory connections) : IPrunableAuditLedgerStore
 {
     private const string InsertEvent =
         "INSERT INTO audit_events (seq, ts, org_id, actor_kind, actor_id, action, resource_type, resource_id, session_id, vendor, outcome, prev_hash, hash, body) " +
@@ -182,7 +185,7 @@ public sealed class SqlAuditLedgerStore(ConnectionFactory connections) : IAuditL
     public async IAsyncEnumerable<AuditEvent> ReadEventsAsync(long fromSequence, long toSequence, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var cmd = Command(connection, null, "SELECT prev_hash, hash, body FROM audit_events WHERE seq >= @from AND seq <= @to ORDER BY seq");
+        await using var cmd = Command(connection, null, "SELECT prev_hash, hash, body FROM audit_events WHERE seq >= @from AND seq <= @to AND erased_by IS NULL ORDER BY seq");
         Add(cmd, "from", fromSequence);
         Add(cmd, "to", toSequence);
         await using var reader = await cmd.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken).ConfigureAwait(false);
@@ -192,18 +195,52 @@ public sealed class SqlAuditLedgerStore(ConnectionFactory connections) : IAuditL
         }
     }
 
-    /// <summary>Reads the raw rows (sequence, hashes, canonical bytes) for fast verification without decoding events.</summary>
+    /// <summary>
+    /// Reads the raw rows (sequence, hashes, canonical bytes, and for an erased row the erase record's sequence) for
+    /// fast verification without decoding events.
+    /// </summary>
     public async IAsyncEnumerable<StoredAuditRow> ReadRowsAsync(long fromSequence, long toSequence, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var cmd = Command(connection, null, "SELECT seq, prev_hash, hash, body FROM audit_events WHERE seq >= @from AND seq <= @to ORDER BY seq");
+        await using var cmd = Command(connection, null, "SELECT seq, prev_hash, hash, body, erased_by FROM audit_events WHERE seq >= @from AND seq <= @to ORDER BY seq");
         Add(cmd, "from", fromSequence);
         Add(cmd, "to", toSequence);
         await using var reader = await cmd.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            yield return new StoredAuditRow(reader.GetInt64(0), (byte[])reader.GetValue(1), (byte[])reader.GetValue(2), (byte[])reader.GetValue(3));
+            yield return new StoredAuditRow(reader.GetInt64(0), (byte[])reader.GetValue(1), (byte[])reader.GetValue(2), (byte[])reader.GetValue(3),
+                reader.IsDBNull(4) ? null : reader.GetInt64(4));
         }
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<AuditLedgerEntry> ReadEntriesAsync(long fromSequence, long toSequence, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var row in ReadRowsAsync(fromSequence, toSequence, cancellationToken).ConfigureAwait(false))
+        {
+            yield return row.ErasedBy is { } erasedBy
+                ? new AuditLedgerEntry(null, new AuditErasedEntry(row.Sequence, new AuditHash(row.PreviousHash), new AuditHash(row.Hash), erasedBy))
+                : new AuditLedgerEntry(AuditEventReader.Parse(row.Body, new AuditHash(row.PreviousHash), new AuditHash(row.Hash)), null);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<long> GetPrunedThroughAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await ReadPrunedThroughAsync(connection, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The setting that says where the stored chain starts after compaction.</summary>
+    internal const string PrunedThroughSetting = "audit.pruned_through";
+
+    internal static async Task<long> ReadPrunedThroughAsync(DbConnection connection, DbTransaction? tx, CancellationToken cancellationToken)
+    {
+        await using var cmd = Command(connection, tx, "SELECT value FROM settings WHERE key = @key");
+        Add(cmd, "key", PrunedThroughSetting);
+        return await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string text
+            ? long.Parse(text, System.Globalization.CultureInfo.InvariantCulture)
+            : 0;
     }
 
     /// <inheritdoc />
