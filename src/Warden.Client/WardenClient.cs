@@ -129,6 +129,36 @@ public sealed partial class WardenClient : IDisposable
         await EnsureSuccessAsync(response, ct).ConfigureAwait(false);
     }
 
+    /// <summary>An org's audit retention and legal holds, or the site's when <paramref name="org"/> is null.</summary>
+    public Task<AuditRetentionDto> GetAuditRetentionAsync(string? org, CancellationToken ct = default) =>
+        GetAsync(AuditPath(org, "retention"), Json.AuditRetentionDto, ct);
+
+    /// <summary>Sets the retention period in days (null: keep forever) of an org, or of the site's own events.</summary>
+    public async Task<AuditRetentionDto> SetAuditRetentionAsync(string? org, int? days, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, AuditPath(org, "retention")) { Content = JsonContent.Create(new SetAuditRetentionRequest(days), Json.SetAuditRetentionRequest) };
+        using var response = await _http.SendAsync(request, ct).ConfigureAwait(false);
+        return await ReadAsync(response, Json.AuditRetentionDto, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Places a legal hold on an org's trail, or on the whole ledger when <paramref name="org"/> is null.</summary>
+    public Task<LegalHoldDto> PlaceLegalHoldAsync(string? org, string reason, CancellationToken ct = default) =>
+        PostAsync(AuditPath(org, "holds"), new PlaceLegalHoldRequest(reason), Json.PlaceLegalHoldRequest, Json.LegalHoldDto, ct);
+
+    /// <summary>Releases a legal hold.</summary>
+    public async Task<LegalHoldDto> ReleaseLegalHoldAsync(string? org, string id, CancellationToken ct = default)
+    {
+        using var response = await _http.PostAsync(AuditPath(org, $"holds/{E(id)}/release"), null, ct).ConfigureAwait(false);
+        return await ReadAsync(response, Json.LegalHoldDto, ct).ConfigureAwait(false);
+    }
+
+    /// <summary><c>POST /api/v1/audit/retention/run</c>: runs retention now (site administrators), or only reports what it would do.</summary>
+    public async Task<AuditRetentionRunDto> RunAuditRetentionAsync(bool dryRun, CancellationToken ct = default)
+    {
+        using var response = await _http.PostAsync("api/v1/audit/retention/run" + (dryRun ? "?dry_run=true" : string.Empty), null, ct).ConfigureAwait(false);
+        return await ReadAsync(response, Json.AuditRetentionRunDto, ct).ConfigureAwait(false);
+    }
+
     /// <summary><c>GET /api/v1/audit/export</c>: copies the export file (JSON lines) to <paramref name="output"/>.</summary>
     public async Task ExportAuditAsync(Stream output, long? from = null, long? to = null, CancellationToken ct = default)
     {

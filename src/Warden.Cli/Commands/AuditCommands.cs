@@ -9,7 +9,7 @@ using Warden.Data.Audit;
 
 namespace Warden.Cli.Commands;
 
-/// <summary><c>warden audit verify|search|tail|export|keys|import|ingest-key</c>.</summary>
+/// <summary><c>warden audit verify|search|tail|export|keys|import|ingest-key|retention|hold</c>.</summary>
 public static class AuditCommands
 {
     private static readonly WardenJsonContext Json = WardenJsonContext.Default;
@@ -25,6 +25,8 @@ public static class AuditCommands
         audit.Add(Keys(env));
         audit.Add(Import(env));
         audit.Add(IngestKeys(env));
+        audit.Add(Retention(env));
+        audit.Add(Holds(env));
         root.Add(audit);
     }
 
@@ -89,7 +91,7 @@ public static class AuditCommands
             }
 
             return Report(ctx, new AuditVerificationDto(report.IsIntact, report.EventsVerified, report.CheckpointsVerified, report.LastSequence, report.LastHash.ToString(),
-                report.UnanchoredEvents, report.Problem?.Kind.ToString(), report.Problem?.Sequence, report.Problem?.Message));
+                report.UnanchoredEvents, report.Problem?.Kind.ToString(), report.Problem?.Sequence, report.Problem?.Message, report.ErasedEvents, report.PrunedThrough));
         });
         return command;
     }
@@ -109,7 +111,9 @@ public static class AuditCommands
         if (!ctx.Json)
         {
             ctx.Line($"intact: {r.EventsVerified} events, {r.CheckpointsVerified} signed checkpoints, last sequence {r.LastSequence}" +
-                     (r.UnanchoredEvents > 0 ? $" ({r.UnanchoredEvents} after the last checkpoint)" : string.Empty));
+                     (r.UnanchoredEvents > 0 ? $" ({r.UnanchoredEvents} after the last checkpoint)" : string.Empty) +
+                     (r.ErasedEvents > 0 ? $"; {r.ErasedEvents} erased by retention, each accounted for" : string.Empty) +
+                     (r.PrunedThrough > 0 ? $"; events 1-{r.PrunedThrough} pruned, verified from the checkpoint ending there" : string.Empty));
         }
 
         return 0;
@@ -366,6 +370,163 @@ public static class AuditCommands
         keys.Add(revoke);
         return keys;
     }
+
+    /// <summary>The scope a retention command acts on: <c>--site</c> (null to the client) or the org.</summary>
+    private static Option<bool> SiteOption() => new("--site") { Description = "Act on the site's own events (sign-ins, tokens) and site-wide holds instead of an org (site administrators).", Recursive = true };
+
+    private static string? Scope(CliContext ctx, Option<bool> site) => ctx.Parse.GetValue(site) ? null : ctx.RequireOrg();
+
+    private static Command Retention(CliEnvironment env)
+    {
+        var site = SiteOption();
+        var retention = new Command("retention", "How long the audit trail keeps events; erased events keep their place in the chain, so it still verifies.") { site };
+
+        var show = new Command("show", "Show the retention period and legal holds.");
+        show.SetHandler(env, async (ctx, ct) =>
+        {
+            using var client = ctx.CreateClient();
+            WriteRetention(ctx, await client.GetAuditRetentionAsync(Scope(ctx, site), ct).ConfigureAwait(false));
+            return 0;
+        });
+        retention.Add(show);
+
+        var period = new Argument<string>("DAYS") { Description = "Days to keep events (1-36500), or 'forever'." };
+        var set = new Command("set", "Set the retention period: events older are erased at the next retention run, unless a legal hold is active.") { period };
+        set.SetHandler(env, async (ctx, ct) =>
+        {
+            var text = ctx.Parse.GetValue(period)!;
+            int? days = text.Equals("forever", StringComparison.OrdinalIgnoreCase)
+                ? null
+                : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var d) ? d : throw new CliException($"'{text}' is not a number of days or 'forever'.");
+            using var client = ctx.CreateClient();
+            WriteRetention(ctx, await client.SetAuditRetentionAsync(Scope(ctx, site), days, ct).ConfigureAwait(false));
+            return 0;
+        });
+        retention.Add(set);
+
+        var dryRun = new Option<bool>("--dry-run") { Description = "Only report what would be erased and pruned." };
+        var run = new Command("run", "Run retention now across the ledger (site administrators); it also runs on a schedule.") { dryRun };
+        run.SetHandler(env, async (ctx, ct) =>
+        {
+            using var client = ctx.CreateClient();
+            var result = await client.RunAuditRetentionAsync(ctx.Parse.GetValue(dryRun), ct).ConfigureAwait(false);
+            if (ctx.Json)
+            {
+                ctx.WriteJson(result, Json.AuditRetentionRunDto);
+                return 0;
+            }
+
+            var verb = result.DryRun ? "would erase" : "erased";
+            if (result.Erasures.Count == 0)
+            {
+                ctx.Line($"Nothing past its retention period{(result.DryRun ? string.Empty : " was erased")}.");
+            }
+
+            foreach (var e in result.Erasures)
+            {
+                ctx.Line($"{(e.Applied || result.DryRun ? verb : "did not erase (a hold or change intervened)")} {e.Events} events of {e.Org} older than {e.Days} days (before {e.Cutoff.UtcDateTime:yyyy-MM-dd HH:mm} UTC)" +
+                         (e.RecordSequence is { } r ? $", recorded as event {r}" : string.Empty));
+            }
+
+            if (result.CompactedThrough is { } through)
+            {
+                ctx.Line($"{(result.DryRun ? "would prune" : "pruned")} events 1-{through}: the chain now starts at the checkpoint ending there.");
+            }
+
+            return 0;
+        });
+        retention.Add(run);
+        return retention;
+    }
+
+    private static Command Holds(CliEnvironment env)
+    {
+        var site = SiteOption();
+        var holds = new Command("hold", "Legal holds: while one is active, nothing of the org's trail (with --site: of the whole ledger) is erased.") { site };
+
+        var reason = new Option<string>("--reason") { Description = "Why (a matter or case reference).", Required = true };
+        var place = new Command("place", "Place a legal hold.") { reason };
+        place.SetHandler(env, async (ctx, ct) =>
+        {
+            using var client = ctx.CreateClient();
+            var hold = await client.PlaceLegalHoldAsync(Scope(ctx, site), ctx.Parse.GetValue(reason)!, ct).ConfigureAwait(false);
+            if (ctx.Json)
+            {
+                ctx.WriteJson(hold, Json.LegalHoldDto);
+            }
+            else
+            {
+                ctx.Line($"Placed legal hold {hold.Id}.");
+            }
+
+            return 0;
+        });
+        holds.Add(place);
+
+        var list = new Command("list", "List legal holds, active first.");
+        list.SetHandler(env, async (ctx, ct) =>
+        {
+            using var client = ctx.CreateClient();
+            var retention = await client.GetAuditRetentionAsync(Scope(ctx, site), ct).ConfigureAwait(false);
+            if (ctx.Json)
+            {
+                ctx.WriteJson(retention.Holds, Json.IReadOnlyListLegalHoldDto);
+                return 0;
+            }
+
+            WriteHolds(ctx, retention.Holds);
+            return 0;
+        });
+        holds.Add(list);
+
+        var id = new Argument<string>("ID") { Description = "The hold's id." };
+        var release = new Command("release", "Release a legal hold (owners and admins).") { id };
+        release.SetHandler(env, async (ctx, ct) =>
+        {
+            using var client = ctx.CreateClient();
+            var hold = await client.ReleaseLegalHoldAsync(Scope(ctx, site), ctx.Parse.GetValue(id)!, ct).ConfigureAwait(false);
+            if (ctx.Json)
+            {
+                ctx.WriteJson(hold, Json.LegalHoldDto);
+            }
+            else
+            {
+                ctx.Line($"Released legal hold {hold.Id} (placed by {hold.CreatedBy}).");
+            }
+
+            return 0;
+        });
+        holds.Add(release);
+        return holds;
+    }
+
+    private static void WriteRetention(CliContext ctx, AuditRetentionDto r)
+    {
+        if (ctx.Json)
+        {
+            ctx.WriteJson(r, Json.AuditRetentionDto);
+            return;
+        }
+
+        ctx.Line(r.Days is { } days
+            ? $"Retention: {days} days (set by {r.UpdatedBy} on {r.UpdatedAt!.Value.UtcDateTime:yyyy-MM-dd})."
+            : "Retention: forever (no period set).");
+        var active = r.Holds.Count(h => h.Active);
+        if (active > 0)
+        {
+            ctx.Line($"{active} active legal hold{(active == 1 ? string.Empty : "s")}: nothing is erased while {(active == 1 ? "it is" : "they are")} in place.");
+        }
+
+        if (r.Holds.Count > 0)
+        {
+            WriteHolds(ctx, r.Holds);
+        }
+    }
+
+    private static void WriteHolds(CliContext ctx, IReadOnlyList<LegalHoldDto> holds) =>
+        ctx.WriteTable(["Id", "Reason", "Placed by", "Placed", "State"], holds.Select(h => (IReadOnlyList<string?>)
+            [h.Id, h.Reason, h.CreatedBy, h.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
+             h.Active ? "active" : $"released by {h.ReleasedBy}"]));
 
     private static IReadOnlyList<string?> Row(AuditEventDto e) =>
     [

@@ -37,7 +37,30 @@ public sealed record AuditVerificationDto(
     long UnanchoredEvents,
     string? ProblemKind = null,
     long? ProblemSequence = null,
-    string? Problem = null);
+    string? Problem = null,
+    long ErasedEvents = 0,
+    long PrunedThrough = 0);
+
+/// <summary>
+/// An org's (or, with scope <c>_site</c>, the site's) audit retention: events older than <see cref="Days"/> are
+/// erased (null: kept forever), unless a legal hold is active.
+/// </summary>
+public sealed record AuditRetentionDto(string Scope, int? Days, DateTimeOffset? UpdatedAt, string? UpdatedBy, IReadOnlyList<LegalHoldDto> Holds);
+
+/// <summary>A legal hold on an org's trail (on the site: the whole ledger).</summary>
+public sealed record LegalHoldDto(string Id, string Reason, bool Active, DateTimeOffset CreatedAt, string CreatedBy, DateTimeOffset? ReleasedAt, string? ReleasedBy);
+
+/// <summary>Sets the retention period; null keeps events forever.</summary>
+public sealed record SetAuditRetentionRequest(int? Days);
+
+/// <summary>Places a legal hold.</summary>
+public sealed record PlaceLegalHoldRequest(string Reason);
+
+/// <summary>What a retention run did, or with <see cref="DryRun"/> would do.</summary>
+public sealed record AuditRetentionRunDto(bool DryRun, IReadOnlyList<AuditErasureDto> Erasures, long PrunedThrough, long? CompactedThrough);
+
+/// <summary>One erasure batch: whose events, under which period, how many, and the record that accounts for them.</summary>
+public sealed record AuditErasureDto(string Org, int Days, DateTimeOffset Cutoff, int Events, long? RecordSequence, bool Applied);
 
 /// <summary>A checkpoint-signing public key.</summary>
 public sealed record AuditKeyDto(string KeyId, string PublicKeyPem, DateTimeOffset CreatedAt, DateTimeOffset? RetiredAt);

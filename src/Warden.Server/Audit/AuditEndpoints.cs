@@ -26,6 +26,7 @@ public static class AuditEndpoints
         org.MapGet("/events/{seq:long}", async Task<Ok<AuditEventDto>> (string org, long seq, HttpContext ctx, AuditQueryStore store) =>
             TypedResults.Ok(AuditDto.From(await store.GetAsync(ctx.GetActor(), org, seq, ctx.RequestAborted)))).WithName("GetOrgAuditEvent");
         org.MapGet("/stream", (string org, HttpContext ctx, AuditQueryStore store, AuditLedger ledger) => StreamAsync(org, ctx, store, ledger)).WithName("StreamOrgAudit");
+        MapRetention(org, site: false);
 
         var site = api.MapGroup("/audit").WithTags("Audit");
         site.MapGet("/events", (HttpContext ctx, AuditQueryStore store) => SearchAsync(null, ctx, store)).WithName("SearchAudit");
@@ -41,6 +42,9 @@ public static class AuditEndpoints
             await ledger.CheckpointAsync(ctx.RequestAborted);
             return TypedResults.NoContent();
         }).WithName("CheckpointAudit");
+        MapRetention(site, site: true);
+        site.MapPost("/retention/run", async Task<Ok<AuditRetentionRunDto>> (HttpContext ctx, AuditRetentionService retention, bool? dry_run) =>
+            TypedResults.Ok(AuditDto.From(await retention.RunAsync(ctx.GetActor(), dry_run ?? false, ctx.RequestAborted)))).WithName("RunAuditRetention");
         site.MapGet("/export", async (HttpContext ctx, AuditLedger ledger, long? from, long? to) =>
         {
             RequireSiteAdmin(ctx);
@@ -48,6 +52,28 @@ public static class AuditEndpoints
             ctx.Response.Headers.ContentDisposition = "attachment; filename=\"warden-audit.jsonl\"";
             await AuditExporter.ExportAsync(ledger.Store, ctx.Response.Body, ledger.LedgerId, from ?? 1, to ?? long.MaxValue, cancellationToken: ctx.RequestAborted);
         }).WithName("ExportAudit");
+    }
+
+    /// <summary>
+    /// Retention and legal holds, on an org (<c>/orgs/{org}/audit/...</c>) or on the site (<c>/audit/...</c>, site
+    /// administrators): <c>GET|PUT retention</c>, <c>POST holds</c>, <c>POST holds/{id}/release</c>.
+    /// </summary>
+    private static void MapRetention(RouteGroupBuilder group, bool site)
+    {
+        var suffix = site ? "Site" : "Org";
+        group.MapGet("/retention", async Task<Ok<AuditRetentionDto>> (HttpContext ctx, AuditRetentionStore store) =>
+            TypedResults.Ok(AuditDto.From(await store.GetAsync(ctx.GetActor(), Scope(ctx, site), ctx.RequestAborted)))).WithName("GetAuditRetention" + suffix);
+        group.MapPut("/retention", async Task<Ok<AuditRetentionDto>> (HttpContext ctx, AuditRetentionStore store, SetAuditRetentionRequest body) =>
+            TypedResults.Ok(AuditDto.From(await store.SetAsync(ctx.GetActor(), Scope(ctx, site), body.Days, ctx.RequestAborted)))).WithName("SetAuditRetention" + suffix);
+        group.MapPost("/holds", async Task<Created<LegalHoldDto>> (HttpContext ctx, AuditRetentionStore store, PlaceLegalHoldRequest body) =>
+        {
+            var hold = AuditDto.From(await store.PlaceHoldAsync(ctx.GetActor(), Scope(ctx, site), body.Reason, ctx.RequestAborted));
+            return TypedResults.Created($"{ctx.Request.Path}/{hold.Id}", hold);
+        }).WithName("PlaceLegalHold" + suffix);
+        group.MapPost("/holds/{id}/release", async Task<Ok<LegalHoldDto>> (HttpContext ctx, AuditRetentionStore store, string id) =>
+            TypedResults.Ok(AuditDto.From(await store.ReleaseHoldAsync(ctx.GetActor(), Scope(ctx, site), id, ctx.RequestAborted)))).WithName("ReleaseLegalHold" + suffix);
+
+        static string Scope(HttpContext ctx, bool site) => site ? AuditDrafts.SiteOrg : (string)ctx.Request.RouteValues["org"]!;
     }
 
     /// <summary><c>GET /api/v1/audit/keys</c>: public, so anyone can verify an export offline.</summary>

@@ -39,6 +39,9 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Data.Audit.AuditIngestKeyStore>();
         services.AddSingleton<Data.Audit.AuditExportCursorStore>();
         services.AddHostedService<Audit.AuditExportService>();
+        services.AddSingleton<Data.Audit.AuditRetentionStore>();
+        services.AddSingleton<Audit.AuditRetentionService>();
+        services.AddHostedService(sp => sp.GetRequiredService<Audit.AuditRetentionService>());
         return services;
     }
 

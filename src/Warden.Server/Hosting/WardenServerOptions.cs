@@ -41,6 +41,13 @@ public sealed record WardenServerOptions
     /// <summary>The window over which failed sign-ins are counted, and how long a lock-out lasts.</summary>
     public TimeSpan LoginWindow { get; init; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// How often audit retention runs (erasing events past their org's period, then pruning a fully erased prefix);
+    /// zero turns the background run off (it can still be run from the API or the CLI). The first run is a minute
+    /// after start.
+    /// </summary>
+    public TimeSpan AuditRetentionInterval { get; init; } = TimeSpan.FromHours(6);
+
     /// <summary>Audit export sinks (section <c>Warden:AuditExporters</c>); empty exports nothing.</summary>
     public IReadOnlyList<Audit.AuditExporterOptions> AuditExporters { get; init; } = [];
 
