@@ -192,13 +192,15 @@ public sealed class AuditRetentionStore(ConnectionFactory connections, TimeProvi
             return false;
         }
 
+        // Dapper expands a list into IN (...) for SQLite; Npgsql takes the array as one parameter.
+        var inList = connections.Dialect == SqlDialect.Postgres ? "seq = ANY(@seqs)" : "seq IN @seqs";
         var erased = 0;
         foreach (var chunk in plan.Events.Chunk(500))
         {
             var seqs = chunk.Select(e => e.Sequence).ToArray();
             erased += await connection.ExecuteAsync(
                 "UPDATE audit_events SET body = @empty, erased_by = @recordSequence, actor_kind = '', actor_id = '', action = '', resource_type = NULL, resource_id = NULL, " +
-                "session_id = NULL, vendor = '', outcome = '' WHERE seq IN @seqs AND org_id = @OrgId AND erased_by IS NULL" + HeldMembersClause(plan.OrgId),
+                "session_id = NULL, vendor = '', outcome = '' WHERE " + inList + " AND org_id = @OrgId AND erased_by IS NULL" + HeldMembersClause(plan.OrgId),
                 new { empty = Array.Empty<byte>(), recordSequence, seqs, plan.OrgId }, tx).ConfigureAwait(false);
         }
 

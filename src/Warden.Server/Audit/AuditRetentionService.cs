@@ -79,7 +79,10 @@ public sealed partial class AuditRetentionService(
             await ledger.CheckpointAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var anchored = (await ledger.Store.GetLastCheckpointAsync(cancellationToken).ConfigureAwait(false))?.ToSequence ?? 0;
+        // A real run has just signed a checkpoint over everything; a dry run plans as if it had.
+        var anchored = dryRun
+            ? ledger.LastSequence
+            : (await ledger.Store.GetLastCheckpointAsync(cancellationToken).ConfigureAwait(false))?.ToSequence ?? 0;
         for (var batch = 0; batch < MaxBatchesPerRun;)
         {
             var plans = await store.PlanErasuresAsync(now, anchored, BatchSize, cancellationToken).ConfigureAwait(false);
