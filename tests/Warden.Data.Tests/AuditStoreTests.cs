@@ -184,7 +184,7 @@ public sealed class AuditStoreTests
                 await ledger.ExecAsync("UPDATE audit_events SET seq = seq + 1000 WHERE seq >= 9");
                 await ledger.ExecAsync("UPDATE audit_events SET seq = seq - 999 WHERE seq >= 1009");
                 await ledger.ExecAsync(
-                    "INSERT INTO audit_events SELECT 9, ts, org_id, actor_kind, actor_id, action, resource_type, resource_id, session_id, vendor, outcome, prev_hash, hash, body FROM audit_events WHERE seq = 3");
+                    "INSERT INTO audit_events SELECT 9, ts, org_id, actor_kind, actor_id, action, resource_type, resource_id, session_id, vendor, outcome, prev_hash, hash, body, erased_by FROM audit_events WHERE seq = 3");
                 expectedAt = 9;
                 break;
             case "swap":
