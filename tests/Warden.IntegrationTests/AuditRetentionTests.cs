@@ -1,5 +1,8 @@
 using System.Text;
+using System.Text.Json;
 using Dapper;
+using Warden.Audit;
+using Warden.Audit.Canonical;
 using Warden.Audit.Export;
 using Warden.Audit.Signing;
 using Warden.Audit.Verification;
@@ -261,6 +264,31 @@ public sealed class AuditRetentionTests
         pruned.ProblemKind.ShouldBe("Unrecorded");
         // Claiming a pruned prefix that ends between checkpoints.
         (await AfterAsync("DELETE FROM audit_events WHERE seq <= 2; INSERT INTO settings (key, value) VALUES ('audit.pruned_through', '2')")).Intact.ShouldBeFalse();
+
+        // Appending a retention record of one's own, properly hash-chained, and erasing what it names: no signed
+        // checkpoint covers the record, so it accounts for nothing.
+        var head = await c.QuerySingleAsync<(long Seq, byte[] Hash)>("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1");
+        var victimHash = new AuditHash(await c.ExecuteScalarAsync<byte[]>("SELECT hash FROM audit_events WHERE seq = @victim", new { victim }));
+        var fake = new AuditEvent
+        {
+            Sequence = head.Seq + 1,
+            Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(server.Time.GetUtcNow().ToUnixTimeMilliseconds()),
+            OrgId = "_site",
+            Actor = new AuditActor(Warden.Audit.ActorKind.System, "system:audit-retention", "audit-retention"),
+            Source = AuditSource.Warden,
+            Action = "audit.retention.erase",
+            Outcome = AuditOutcome.Success,
+            Details = JsonSerializer.SerializeToElement(new { count = 1, first_seq = victim, last_seq = victim, digest = ErasureAccounting.ComputeDigest([(victim, victimHash)]) }),
+            PreviousHash = new AuditHash(head.Hash),
+            Hash = default,
+        };
+        fake = fake with { Hash = AuditCanonicalJson.ComputeEventHash(fake) };
+        var selfRecorded = await AfterAsync(
+            "INSERT INTO audit_events (seq, ts, org_id, actor_kind, actor_id, action, vendor, outcome, prev_hash, hash, body) " +
+            "VALUES (@seq, @ts, '_site', 'system', 'system:audit-retention', 'audit.retention.erase', 'warden', 'success', @prev, @hash, @body); " +
+            "UPDATE audit_events SET body = @e, erased_by = @seq WHERE seq = @victim",
+            new { seq = fake.Sequence, ts = fake.Timestamp.ToUnixTimeMilliseconds(), prev = head.Hash, hash = fake.Hash.ToArray(), body = AuditCanonicalJson.EncodeEvent(fake), e = Array.Empty<byte>(), victim });
+        selfRecorded.ProblemKind.ShouldBe("Unrecorded", selfRecorded.Problem);
 
         // Untouched, it still verifies.
         (await admin.VerifyAuditAsync()).Intact.ShouldBeTrue();
