@@ -59,7 +59,7 @@ public sealed partial class UsageRecorder : BackgroundService
     /// <summary>Records queued or being written, not yet durable.</summary>
     public long Pending => Interlocked.Read(ref _pending);
 
-    /// <summary>How many calls found the queue full and waited for room.</summary>
+    /// <summary>How many calls found the queue full and waited (or are waiting) for room.</summary>
     public long FullWaits => Interlocked.Read(ref _fullWaits);
 
     /// <summary>The time those calls waited in total, in <see cref="System.Diagnostics.Stopwatch"/> ticks.</summary>
@@ -87,6 +87,7 @@ public sealed partial class UsageRecorder : BackgroundService
     private async ValueTask WaitForRoomAsync(CallRecord record)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        Interlocked.Increment(ref _fullWaits);
         try
         {
             // No cancellation: a caller that went away still made a call that must be accounted for.
@@ -100,7 +101,6 @@ public sealed partial class UsageRecorder : BackgroundService
         }
         finally
         {
-            Interlocked.Increment(ref _fullWaits);
             Interlocked.Add(ref _fullWaitTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
         }
     }
