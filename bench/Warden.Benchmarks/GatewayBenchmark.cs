@@ -309,8 +309,8 @@ public static class GatewayBenchmark
             });
             Console.WriteLine($"Soak: non-streaming, c={concurrency}, through the gateway for {duration.TotalMinutes:0} min; memory after a forced full GC every 10 s (goal: no growth).");
             Console.WriteLine();
-            Console.WriteLine("| t s | requests | req/s | mean ms | live heap MB | GC committed MB | working set MB | records queued, not yet written | gen2 GCs |");
-            Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            Console.WriteLine("| t s | requests | req/s | mean ms | live heap MB | GC committed MB | working set MB | records queued, not yet written | calls that waited for room (total) | gen2 GCs |");
+            Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             var samples = new List<(double T, long Heap, long Ws)>();
             var sw = Stopwatch.StartNew();
             long lastCount = 0;
@@ -326,7 +326,7 @@ public static class GatewayBenchmark
                 var pending = await server.AskAsync("pending");
                 var interval = count - lastCount;
                 var mean = interval == 0 ? double.NaN : (ticks - lastTicks) * 1000.0 / Stopwatch.Frequency / interval;
-                Console.WriteLine($"| {t:0} | {count:N0} | {interval / (t - lastT):N0} | {Ms(mean)} | {Mb(mem["allocated"])} | {Mb(mem["committed"])} | {Mb(mem["ws"])} | {pending["count"]:N0} | {mem["gen2"]} |");
+                Console.WriteLine($"| {t:0} | {count:N0} | {interval / (t - lastT):N0} | {Ms(mean)} | {Mb(mem["allocated"])} | {Mb(mem["committed"])} | {Mb(mem["ws"])} | {pending["count"]:N0} | {pending["waits"]:N0} | {mem["gen2"]} |");
                 samples.Add((t, mem["allocated"], mem["ws"]));
                 (lastCount, lastTicks, lastT) = (count, ticks, t);
             }
@@ -375,10 +375,12 @@ public static class GatewayBenchmark
         private async Task<bool> CheckRecordsAsync()
         {
             var before = await server.AskAsync("stats");
+            var queue = await server.AskAsync("pending");
             var flush = await server.AskAsync("flush");
             var stats = await server.AskAsync("stats");
             Console.WriteLine($"Gateway calls sent: {_gatewaySent:N0}; when the load stopped {before["usage"]:N0} usage rows and {before["audit"]:N0} audit events were written; "
                 + $"the rest took {flush["ms"]} ms to drain; then {stats["usage"]:N0} usage rows, {stats["audit"]:N0} model.invoke audit events.");
+            Console.WriteLine($"Recorder queue (capacity {queue["capacity"]:N0}): {queue["waits"]:N0} calls found it full and waited for room, {queue["waitus"] / 1000.0:N0} ms in total.");
             using var admin = new WardenClient(server.BaseAddress, server.AdminToken);
             var sw = Stopwatch.StartNew();
             var verify = await admin.VerifyAuditAsync();

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Reflection;
 using System.Runtime;
 using System.Security.Cryptography;
 using Dapper;
@@ -83,10 +82,10 @@ public static class GatewayServerChild
 
                     break;
                 case "pending":
-                    // The recorder's queue length: the records of answered calls not yet written. Read by reflection
-                    // because the count is private; a COUNT(*) over a growing table would load the server itself.
-                    var field = typeof(UsageRecorder).GetField("_pending", BindingFlags.NonPublic | BindingFlags.Instance);
-                    Reply(string.Create(CultureInfo.InvariantCulture, $"pending count={(field?.GetValue(recorder) is long n ? n : -1)}"));
+                    // The recorder's queue: the records of answered calls not yet written, and how often and how long
+                    // calls waited for room in it (back-pressure when the writer is behind).
+                    Reply(string.Create(CultureInfo.InvariantCulture,
+                        $"pending count={recorder!.Pending} waits={recorder.FullWaits} waitus={(long)(recorder.FullWaitTicks * 1_000_000.0 / Stopwatch.Frequency)} capacity={recorder.Capacity}"));
                     break;
                 case "flush":
                     var sw = Stopwatch.StartNew();

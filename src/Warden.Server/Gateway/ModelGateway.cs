@@ -92,7 +92,7 @@ public sealed partial class ModelGateway : IDisposable
         }
         finally
         {
-            Record(call, key);
+            await RecordAsync(call, key).ConfigureAwait(false);
         }
     }
 
@@ -153,7 +153,7 @@ public sealed partial class ModelGateway : IDisposable
             call.Outcome = "denied";
             call.Error = key.RevokedAt is not null ? "The key has been revoked." : "The key has expired.";
             await WriteErrorAsync(ctx, call, ModelErrorKind.Authentication, $"This API key {(key.RevokedAt is not null ? "has been revoked" : "has expired")}.", "invalid_api_key").ConfigureAwait(false);
-            Record(call, key);
+            await RecordAsync(call, key).ConfigureAwait(false);
             return null;
         }
 
@@ -738,11 +738,12 @@ public sealed partial class ModelGateway : IDisposable
 
     private static string Truncate(string text) => text.Length <= MaxCaptureChars ? text : text[..MaxCaptureChars] + "…[truncated]";
 
-    private void Record(Call call, VirtualKeyIdentity key)
+    /// <summary>Queues the call's records; waits only when the recorder's queue is full (back-pressure, see <see cref="UsageRecorder"/>).</summary>
+    private ValueTask RecordAsync(Call call, VirtualKeyIdentity key)
     {
         if (call.Recorded)
         {
-            return;
+            return ValueTask.CompletedTask;
         }
 
         call.Recorded = true;
@@ -778,7 +779,7 @@ public sealed partial class ModelGateway : IDisposable
         };
         var capture = call.CapturedRequest is null ? null
             : new ModelCapture(call.Id, key.OrgId, key.Id, call.CapturedRequest, call.CapturedResponse, call.At, call.At.AddDays(key.CaptureDays));
-        _recorder.Enqueue(new UsageRecorder.CallRecord(record, capture, audit));
+        return _recorder.EnqueueAsync(new UsageRecorder.CallRecord(record, capture, audit));
     }
 
     /// <summary>

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Warden.Audit;
 using Warden.Data.Gateway;
 using Warden.Server.Audit;
+using Warden.Server.Hosting;
 
 namespace Warden.Server.Gateway;
 
@@ -13,25 +14,65 @@ namespace Warden.Server.Gateway;
 /// A call's records are therefore durable within one batch interval of its response; on shutdown the queue is
 /// drained. Captures past their retention are purged here too.
 /// </summary>
-public sealed partial class UsageRecorder(ModelUsageStore store, AuditLedger ledger, TimeProvider time, ILogger<UsageRecorder> logger) : BackgroundService
+/// <remarks>
+/// The queue is bounded (<see cref="Capacity"/> records), so a writer that falls behind (a slow disk, a busy
+/// database) cannot grow the gateway's memory without limit. When it is full, <see cref="EnqueueAsync"/> waits for
+/// room: the call's response is finished only once its records are queued, which slows callers down to the rate the
+/// records can be written (back-pressure) instead of dropping them, because cost accounting and the audit trail must
+/// be complete. How often and how long calls waited is counted (<see cref="FullWaits"/>, <see cref="FullWaitTicks"/>).
+/// </remarks>
+public sealed partial class UsageRecorder : BackgroundService
 {
-    private const int MaxBatch = 512;
+    /// <summary>Records queued at most by default: about two seconds of a busy gateway, a few tens of MB at worst.</summary>
+    public const int DefaultCapacity = 8192;
+
+    private const int MaxBatch = 1024;
     private static readonly TimeSpan PurgeEvery = TimeSpan.FromMinutes(10);
-    private readonly Channel<CallRecord> _queue = Channel.CreateUnbounded<CallRecord>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ModelUsageStore _store;
+    private readonly AuditLedger _ledger;
+    private readonly TimeProvider _time;
+    private readonly ILogger<UsageRecorder> _logger;
+    private readonly Channel<CallRecord> _queue;
     private long _pending;
+    private long _fullWaits;
+    private long _fullWaitTicks;
+
+    /// <summary>Creates the recorder with a queue of <see cref="WardenServerOptions.GatewayUsageQueueCapacity"/> records.</summary>
+    public UsageRecorder(ModelUsageStore store, AuditLedger ledger, TimeProvider time, ILogger<UsageRecorder> logger, WardenServerOptions options)
+    {
+        var capacity = options.GatewayUsageQueueCapacity;
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        _store = store;
+        _ledger = ledger;
+        _time = time;
+        _logger = logger;
+        Capacity = capacity;
+        _queue = Channel.CreateBounded<CallRecord>(new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    }
 
     /// <summary>One call's records.</summary>
     public sealed record CallRecord(ModelUsageRecord Usage, ModelCapture? Capture, AuditEventDraft Audit);
 
-    /// <summary>Queues a call's records; never blocks.</summary>
-    public void Enqueue(CallRecord record)
+    /// <summary>The most records queued at once; beyond it <see cref="EnqueueAsync"/> waits.</summary>
+    public int Capacity { get; }
+
+    /// <summary>Records queued or being written, not yet durable.</summary>
+    public long Pending => Interlocked.Read(ref _pending);
+
+    /// <summary>How many calls found the queue full and waited (or are waiting) for room.</summary>
+    public long FullWaits => Interlocked.Read(ref _fullWaits);
+
+    /// <summary>The time those calls waited in total, in <see cref="System.Diagnostics.Stopwatch"/> ticks.</summary>
+    public long FullWaitTicks => Interlocked.Read(ref _fullWaitTicks);
+
+    /// <summary>
+    /// Queues a call's records. Completes at once while the queue has room; when it is full, completes once the
+    /// writer has made room (never drops the records, never gives up).
+    /// </summary>
+    public ValueTask EnqueueAsync(CallRecord record)
     {
         Interlocked.Increment(ref _pending);
-        if (!_queue.Writer.TryWrite(record))
-        {
-            Interlocked.Decrement(ref _pending);
-            LogDropped(logger, record.Usage.Id);
-        }
+        return _queue.Writer.TryWrite(record) ? ValueTask.CompletedTask : WaitForRoomAsync(record);
     }
 
     /// <summary>Completes once everything queued before the call has been written (for tests and shutdown).</summary>
@@ -43,11 +84,32 @@ public sealed partial class UsageRecorder(ModelUsageStore store, AuditLedger led
         }
     }
 
+    private async ValueTask WaitForRoomAsync(CallRecord record)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        Interlocked.Increment(ref _fullWaits);
+        try
+        {
+            // No cancellation: a caller that went away still made a call that must be accounted for.
+            await _queue.Writer.WriteAsync(record, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            // Only after the writer has stopped, which the host does after the server has finished its requests.
+            Interlocked.Decrement(ref _pending);
+            LogDropped(_logger, record.Usage.Id);
+        }
+        finally
+        {
+            Interlocked.Add(ref _fullWaitTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
+        }
+    }
+
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var batch = new List<CallRecord>(MaxBatch);
-        var nextPurge = time.GetUtcNow();
+        var nextPurge = _time.GetUtcNow();
         var reader = _queue.Reader;
         while (true)
         {
@@ -76,16 +138,16 @@ public sealed partial class UsageRecorder(ModelUsageStore store, AuditLedger led
                 batch.Clear();
             }
 
-            if (time.GetUtcNow() >= nextPurge)
+            if (_time.GetUtcNow() >= nextPurge)
             {
-                nextPurge = time.GetUtcNow() + PurgeEvery;
+                nextPurge = _time.GetUtcNow() + PurgeEvery;
                 try
                 {
-                    await store.PurgeExpiredCapturesAsync(CancellationToken.None).ConfigureAwait(false);
+                    await _store.PurgeExpiredCapturesAsync(CancellationToken.None).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException)
                 {
-                    LogPurgeFailed(logger, e);
+                    LogPurgeFailed(_logger, e);
                 }
             }
 
@@ -98,9 +160,22 @@ public sealed partial class UsageRecorder(ModelUsageStore store, AuditLedger led
 
     private async Task WriteAsync(List<CallRecord> batch)
     {
+        var usage = new ModelUsageRecord[batch.Count];
+        var audit = new AuditEventDraft[batch.Count];
+        List<ModelCapture>? captures = null;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            usage[i] = batch[i].Usage;
+            audit[i] = batch[i].Audit;
+            if (batch[i].Capture is { } capture)
+            {
+                (captures ??= []).Add(capture);
+            }
+        }
+
         // Each stage is retried on its own so that a retry never writes a stage twice.
-        await RetryAsync(() => store.InsertAsync(batch.Select(b => b.Usage).ToList(), batch.Where(b => b.Capture is not null).Select(b => b.Capture!).ToList(), CancellationToken.None)).ConfigureAwait(false);
-        await RetryAsync(() => ledger.AppendManyAsync(batch.Select(b => b.Audit).ToList(), CancellationToken.None)).ConfigureAwait(false);
+        await RetryAsync(() => _store.InsertAsync(usage, (IReadOnlyList<ModelCapture>?)captures ?? [], CancellationToken.None)).ConfigureAwait(false);
+        await RetryAsync(() => _ledger.AppendManyAsync(audit, CancellationToken.None)).ConfigureAwait(false);
     }
 
     private async Task RetryAsync(Func<Task> write)
@@ -114,12 +189,12 @@ public sealed partial class UsageRecorder(ModelUsageStore store, AuditLedger led
             }
             catch (Exception e) when (attempt < 5 && e is System.Data.Common.DbException or IOException or InvalidOperationException)
             {
-                LogWriteRetry(logger, e, attempt);
+                LogWriteRetry(_logger, e, attempt);
                 await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception e) when (e is System.Data.Common.DbException or IOException or InvalidOperationException)
             {
-                LogWriteFailed(logger, e);
+                LogWriteFailed(_logger, e);
                 return;
             }
         }

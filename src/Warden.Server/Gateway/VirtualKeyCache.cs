@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
@@ -17,7 +18,7 @@ public sealed class VirtualKeyCache
     private const int MaxEntries = 100_000;
     private readonly VirtualKeyStore _store;
     private readonly TimeProvider _time;
-    private readonly ConcurrentDictionary<string, (VirtualKeyIdentity Key, DateTimeOffset At)> _byHash = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<SecretHash, (VirtualKeyIdentity Key, DateTimeOffset At)> _byHash = new();
 
     /// <summary>Creates the cache and subscribes to key changes.</summary>
     public VirtualKeyCache(VirtualKeyStore store, TimeProvider time)
@@ -41,11 +42,19 @@ public sealed class VirtualKeyCache
             return null;
         }
 
-        Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(Encoding.UTF8.GetBytes(secret), hash);
-        var hex = Convert.ToHexStringLower(hash);
+        // Keyed by the digest as four integers: no UTF-8 array and no hex string per call, and the secret itself is
+        // never held past the request. (A key is at most 200 characters, so its UTF-8 form fits on the stack.)
+        Span<byte> utf8 = stackalloc byte[600];
+        var length = Encoding.UTF8.GetBytes(secret, utf8);
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(utf8[..length], hash);
+        var digest = new SecretHash(
+            BinaryPrimitives.ReadUInt64LittleEndian(hash),
+            BinaryPrimitives.ReadUInt64LittleEndian(hash[8..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(hash[16..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(hash[24..]));
         var now = _time.GetUtcNow();
-        if (_byHash.TryGetValue(hex, out var cached) && now - cached.At < MaxAge)
+        if (_byHash.TryGetValue(digest, out var cached) && now - cached.At < MaxAge)
         {
             return cached.Key;
         }
@@ -58,9 +67,12 @@ public sealed class VirtualKeyCache
                 _byHash.Clear();
             }
 
-            _byHash[hex] = (key, now);
+            _byHash[digest] = (key, now);
         }
 
         return key;
     }
+
+    /// <summary>A SHA-256 digest as a value.</summary>
+    private readonly record struct SecretHash(ulong A, ulong B, ulong C, ulong D);
 }

@@ -29,6 +29,12 @@ public sealed record WardenServerOptions
     /// <summary>Largest request body the model gateway accepts (prompts with images and long contexts are big).</summary>
     public long GatewayMaxRequestBodyBytes { get; init; } = 32 * 1024 * 1024;
 
+    /// <summary>
+    /// Gateway calls whose records (usage row, audit event) may wait to be written. When the writer is this far
+    /// behind, calls wait for room before their response completes rather than records being dropped.
+    /// </summary>
+    public int GatewayUsageQueueCapacity { get; init; } = Gateway.UsageRecorder.DefaultCapacity;
+
     /// <summary>Name of the org created on first start.</summary>
     public string BootstrapOrg { get; init; } = "default";
 
@@ -79,6 +85,11 @@ public sealed record WardenServerOptions
         if (MaxRequestBodyBytes is < 1024 or > 1024L * 1024 * 1024)
         {
             errors.Add($"MaxRequestBodyBytes {MaxRequestBodyBytes} must be between 1 KiB and 1 GiB.");
+        }
+
+        if (GatewayUsageQueueCapacity is < 1 or > 1_000_000)
+        {
+            errors.Add($"GatewayUsageQueueCapacity {GatewayUsageQueueCapacity} must be between 1 and 1,000,000.");
         }
 
         if (MaxLoginFailures < 1)

@@ -1,0 +1,104 @@
+using System.Text.Json;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Warden.Audit;
+using Warden.Data.Gateway;
+using Warden.Server.Audit;
+using Warden.Server.Gateway;
+using Warden.Server.Hosting;
+using Warden.Testing;
+
+namespace Warden.IntegrationTests.Gateway;
+
+/// <summary>
+/// The gateway's record writer: its queue is bounded, and a full queue makes callers wait for room (back-pressure)
+/// rather than growing without limit or dropping records, so every call still ends up with its usage row and its
+/// audit event. Batches are written as multi-row statements on both engines.
+/// </summary>
+public sealed class UsageRecorderTests
+{
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task AFullQueue_MakesTheNextCallWaitForRoom_AndEveryRecordIsWritten(string engine)
+    {
+        await using var server = await TestServer.StartAsync(engine);
+        var services = server.Host.App.Services;
+        // Not started yet, so nothing drains the queue: the third record finds it full.
+        var recorder = new UsageRecorder(services.GetRequiredService<ModelUsageStore>(), services.GetRequiredService<AuditLedger>(),
+            server.Time, NullLogger<UsageRecorder>.Instance, new WardenServerOptions { GatewayUsageQueueCapacity = 2 });
+        var ids = Enumerable.Range(1, 3).Select(i => $"mc_bp{i}_{Guid.NewGuid():N}").ToList();
+        var first = recorder.EnqueueAsync(Record(ids[0], server.Time.GetUtcNow()));
+        var second = recorder.EnqueueAsync(Record(ids[1], server.Time.GetUtcNow()));
+        var third = recorder.EnqueueAsync(Record(ids[2], server.Time.GetUtcNow()));
+
+        first.IsCompletedSuccessfully.ShouldBeTrue();
+        second.IsCompletedSuccessfully.ShouldBeTrue();
+        third.IsCompleted.ShouldBeFalse("the queue holds two records and nothing has taken any");
+        recorder.FullWaits.ShouldBe(1);
+        recorder.Pending.ShouldBe(3, "a waiting record counts as pending, so a flush waits for it too");
+
+        await recorder.StartAsync(CancellationToken.None);
+        try
+        {
+            await third.AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+            await recorder.FlushAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            await recorder.StopAsync(CancellationToken.None);
+        }
+
+        await using var connection = await server.Db.Connections.OpenAsync();
+        (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM model_usage WHERE key_id = 'vk_bp'")).ShouldBe(3);
+        (await connection.QueryAsync<string>("SELECT id FROM model_usage WHERE key_id = 'vk_bp'")).Order().ShouldBe(ids.Order());
+        (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM audit_events WHERE action = 'model.invoke' AND actor_id = 'vk_bp'")).ShouldBe(3);
+        var streamed = await connection.QueryAsync<(string Id, long Streamed, string? TeamId, long CostMicros)>(
+            "SELECT id, streamed, team_id, cost_micros FROM model_usage WHERE key_id = 'vk_bp'");
+        streamed.ShouldAllBe(r => r.Streamed == 1 && r.TeamId == null && r.CostMicros == 42, "every column survives the batched insert");
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task ABatchLargerThanOneStatement_IsWrittenWhole_WithItsCaptures(string engine)
+    {
+        await using var server = await TestServer.StartAsync(engine);
+        var store = server.Host.App.Services.GetRequiredService<ModelUsageStore>();
+        var now = server.Time.GetUtcNow();
+        // Many full SQLite statements and a remainder; one row with every nullable column null.
+        var rows = Enumerable.Range(0, 151).Select(i => new ModelUsageRecord($"mc_big{i:D3}", "org_x", "vk_big", i == 7 ? null : "user_1", i == 7 ? null : "team_1",
+            "coder", i == 7 ? null : "vllm", i == 7 ? null : "qwen", i == 7 ? null : "cli/1", 200, "success", i, 2 * i, 0, 10 * i, 5, i % 2 == 0, now)).ToList();
+        var captures = new List<ModelCapture>
+        {
+            new("mc_big001", "org_x", "vk_big", "{\"messages\":[]}", "{\"ok\":true}", now, now.AddDays(1)),
+            new("mc_big002", "org_x", "vk_big", "{\"messages\":[1]}", null, now, now.AddDays(1)),
+        };
+
+        await store.InsertAsync(rows, captures);
+
+        await using var connection = await server.Db.Connections.OpenAsync();
+        (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM model_usage WHERE key_id = 'vk_big'")).ShouldBe(151);
+        (await connection.ExecuteScalarAsync<long>("SELECT SUM(output_tokens) FROM model_usage WHERE key_id = 'vk_big'")).ShouldBe(150 * 151);
+        (await connection.ExecuteScalarAsync<long>("SELECT SUM(streamed) FROM model_usage WHERE key_id = 'vk_big'")).ShouldBe(76);
+        var nulls = await connection.QuerySingleAsync<(string? UserId, string? Provider, string? Client)>("SELECT user_id, provider, client FROM model_usage WHERE id = 'mc_big007'");
+        nulls.ShouldBe((null, null, null));
+        (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM model_captures WHERE key_id = 'vk_big' AND response IS NULL")).ShouldBe(1);
+        (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM model_captures WHERE key_id = 'vk_big'")).ShouldBe(2);
+    }
+
+    private static UsageRecorder.CallRecord Record(string id, DateTimeOffset at)
+    {
+        var usage = new ModelUsageRecord(id, "org_bp", "vk_bp", "user_bp", null, "coder", "vllm", "qwen", "test/1", 200, "success", 10, 20, 0, 42, 3, true, at);
+        var audit = new AuditEventDraft
+        {
+            OrgId = "org_bp",
+            Actor = new AuditActor(ActorKind.ApiKey, "vk_bp", "bench"),
+            Source = new AuditSource("test", "test"),
+            Action = "model.invoke",
+            Resource = new AuditResource("model", "coder"),
+            Outcome = AuditOutcome.Success,
+            Details = JsonDocument.Parse("{\"usageId\":\"" + id + "\"}").RootElement,
+        };
+        return new UsageRecorder.CallRecord(usage, null, audit);
+    }
+}
