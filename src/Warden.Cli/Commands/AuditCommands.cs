@@ -310,7 +310,8 @@ public static class AuditCommands
             }
             else
             {
-                ctx.Line(result.Imported == 0 ? "Nothing to import." : $"Imported {result.Imported} events (sequences {result.FirstSequence}-{result.LastSequence}).");
+                var skipped = result.Skipped > 0 ? $" Skipped {result.Skipped} already imported." : string.Empty;
+                ctx.Line((result.Imported == 0 ? "Nothing to import." : $"Imported {result.Imported} events (sequences {result.FirstSequence}-{result.LastSequence}).") + skipped);
             }
 
             return 0;

@@ -77,4 +77,4 @@ public sealed record IngestKeyDto(string Id, string Name, string Vendor, string 
 public sealed record CreatedIngestKeyDto(IngestKeyDto Key, string Secret);
 
 /// <summary>The result of an import: how many events were written and their sequence range.</summary>
-public sealed record AuditImportResultDto(int Imported, long? FirstSequence, long? LastSequence);
+public sealed record AuditImportResultDto(int Imported, long? FirstSequence, long? LastSequence, int Skipped = 0);

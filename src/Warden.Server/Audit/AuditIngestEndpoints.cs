@@ -87,7 +87,10 @@ public static class AuditIngestEndpoints
         await ctx.Response.WriteAsync("{}", ctx.RequestAborted);
     }
 
-    private static async Task<Ok<AuditImportResultDto>> ImportAsync(string org, string? format, HttpContext ctx, AuditIngestKeyStore keys, AuditLedger ledger, WardenServerOptions options)
+    /// <summary>Imports run one at a time, so two uploads of one export cannot both pass the duplicate check.</summary>
+    private static readonly SemaphoreSlim ImportGate = new(1, 1);
+
+    private static async Task<Ok<AuditImportResultDto>> ImportAsync(string org, string? format, HttpContext ctx, AuditIngestKeyStore keys, AuditLedger ledger, AuditImportIds importIds, WardenServerOptions options)
     {
         var actor = ctx.GetActor();
         var orgId = await keys.RequireImporterAsync(actor, org, ctx.RequestAborted);
@@ -104,14 +107,41 @@ public static class AuditIngestEndpoints
         }
 
         // The importing user is who vouches for these events: record it on each, and the import itself after them.
-        var drafts = parsed.Events.Select(d => d with { OnBehalfOf = actor.UserId }).ToList();
-        var written = await AppendAsync(ledger, drafts, ctx.RequestAborted);
-        var result = new AuditImportResultDto(written.Count, written.Count > 0 ? written[0].Sequence : null, written.Count > 0 ? written[^1].Sequence : null);
+        // Events the vendor identified and that were imported before (or repeat within the file) are skipped.
+        IReadOnlyList<AuditEvent> written;
+        var skipped = 0;
+        await ImportGate.WaitAsync(ctx.RequestAborted);
+        try
+        {
+            var ids = parsed.Events.Select(d => d.Source.ExternalEventId).OfType<string>().ToList();
+            var seen = await importIds.SeenAsync(orgId, "github", ids, ctx.RequestAborted);
+            var drafts = new List<AuditEventDraft>(parsed.Events.Count);
+            foreach (var d in parsed.Events)
+            {
+                if (d.Source.ExternalEventId is { } id && !seen.Add(id))
+                {
+                    skipped++;
+                    continue;
+                }
+
+                drafts.Add(d with { OnBehalfOf = actor.UserId });
+            }
+
+            written = drafts.Count == 0 ? [] : await AppendAsync(ledger, drafts, ctx.RequestAborted);
+            await importIds.RememberAsync(orgId, "github", written.Where(e => e.Source.ExternalEventId is not null).Select(e => (e.Source.ExternalEventId!, e.Sequence)).ToList(), CancellationToken.None);
+        }
+        finally
+        {
+            ImportGate.Release();
+        }
+
+        var result = new AuditImportResultDto(written.Count, written.Count > 0 ? written[0].Sequence : null, written.Count > 0 ? written[^1].Sequence : null, skipped);
         await ledger.RecordAsync(AuditDrafts.For(actor, orgId, "audit.import", "audit_import", "github",
             new Dictionary<string, string?>
             {
                 ["format"] = "github",
                 ["events"] = written.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["skipped"] = skipped.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["first"] = result.FirstSequence?.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["last"] = result.LastSequence?.ToString(System.Globalization.CultureInfo.InvariantCulture),
             }), ctx.RequestAborted);

@@ -40,6 +40,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Data.Audit.AuditExportCursorStore>();
         services.AddHostedService<Audit.AuditExportService>();
         services.AddSingleton<Data.Audit.AuditRetentionStore>();
+        services.AddSingleton<Data.Audit.AuditImportIds>();
         services.AddSingleton<Audit.AuditRetentionService>();
         services.AddHostedService(sp => sp.GetRequiredService<Audit.AuditRetentionService>());
         return services;

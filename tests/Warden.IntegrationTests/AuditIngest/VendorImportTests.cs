@@ -51,6 +51,38 @@ public sealed class VendorImportTests : IDisposable
 
     [Theory]
     [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task ImportingTheSameEventsAgain_AddsNothing_AndNewOnesStillCome(string engine)
+    {
+        await using var server = await TestServer.StartAsync(engine);
+        using var admin = server.Client();
+        (await admin.ImportAuditAsync("default", "github", new MemoryStream(Encoding.UTF8.GetBytes(Export)))).Imported.ShouldBe(2);
+
+        var again = await admin.ImportAuditAsync("default", "github", new MemoryStream(Encoding.UTF8.GetBytes(Export)));
+        again.Imported.ShouldBe(0);
+        again.Skipped.ShouldBe(2);
+        again.FirstSequence.ShouldBeNull();
+
+        // A later export overlapping the first, with one event repeated inside it and one without an id.
+        const string later = """
+            [
+              {"@timestamp": 1767225600500, "action": "repo.create", "actor": "octocat", "_document_id": "doc-2", "repo": "acme/api"},
+              {"@timestamp": 1767225601000, "action": "repo.archive", "actor": "octocat", "_document_id": "doc-3", "repo": "acme/api"},
+              {"@timestamp": 1767225601000, "action": "repo.archive", "actor": "octocat", "_document_id": "doc-3", "repo": "acme/api"},
+              {"@timestamp": 1767225602000, "action": "repo.rename", "actor": "octocat", "repo": "acme/api"}
+            ]
+            """;
+        var overlap = await admin.ImportAuditAsync("default", "github", new MemoryStream(Encoding.UTF8.GetBytes(later)));
+        overlap.Imported.ShouldBe(2);
+        overlap.Skipped.ShouldBe(2);
+        var github = (await admin.SearchAuditAsync("default", new Dictionary<string, string?> { ["vendor"] = "github" })).Events;
+        github.Select(e => e.Action).ShouldBe(["repo.rename", "repo.archive", "repo.create", "org.add_member"]);
+        var imports = (await admin.SearchAuditAsync("default", new Dictionary<string, string?> { ["action"] = "audit.import" })).Events;
+        imports.Select(e => e.Record.GetProperty("details").GetProperty("skipped").GetString()).ShouldBe(["2", "2", "0"]);
+        (await admin.VerifyAuditAsync()).Intact.ShouldBeTrue();
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
     public async Task MalformedExports_AreRejected_AndNothingIsWritten(string engine)
     {
         await using var server = await TestServer.StartAsync(engine);

@@ -24,3 +24,13 @@ CREATE TABLE audit_legal_holds (
     released_by  TEXT NULL
 );
 CREATE INDEX ix_audit_legal_holds_org ON audit_legal_holds(org_id, released_at);
+
+-- Vendor events already imported, by the vendor's own event id: importing the same export twice adds nothing, and
+-- an event retention erased is not brought back by importing its old export again.
+CREATE TABLE audit_import_ids (
+    org_id       TEXT NOT NULL,
+    vendor       TEXT NOT NULL,
+    external_id  TEXT NOT NULL,
+    seq          INTEGER NOT NULL,
+    PRIMARY KEY (org_id, vendor, external_id)
+);
