@@ -4,20 +4,8 @@ using Warden.Client.Contracts;
 namespace Warden.IntegrationTests;
 
 /// <summary><c>warden audit retention|hold</c> against a real server, and <c>warden audit verify</c> of what retention left.</summary>
-public sealed class AuditRetentionCliTests : IDisposable
+public sealed class AuditRetentionCliTests : CliTestBase
 {
-    private readonly string _config = Path.Combine(Path.GetTempPath(), "warden-cli-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(_config))
-        {
-            Directory.Delete(_config, true);
-        }
-    }
-
-    private Task<(int Code, string Out, string Err)> Run(params string[] args) => CliRunner.RunAsync(_config, args);
-
     [Fact]
     public async Task RetentionAndHolds_FromTheCommandLine()
     {

@@ -26,3 +26,24 @@ internal static class CliRunner
         return (code, stdout.ToString(), stderr.ToString());
     }
 }
+
+/// <summary>A test class that runs <c>warden</c> commands with its own, throw-away config folder (the saved login).</summary>
+public abstract class CliTestBase : IDisposable
+{
+    /// <summary>The config folder the commands use.</summary>
+    protected string ConfigFolder { get; } = Path.Combine(Path.GetTempPath(), "warden-cli-" + Guid.NewGuid().ToString("N"));
+
+    /// <summary>Runs <c>warden</c> with <paramref name="args"/> in-process.</summary>
+    protected Task<(int Code, string Out, string Err)> Run(params string[] args) => CliRunner.RunAsync(ConfigFolder, args);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (Directory.Exists(ConfigFolder))
+        {
+            Directory.Delete(ConfigFolder, true);
+        }
+
+        GC.SuppressFinalize(this);
+    }
+}

@@ -5,20 +5,8 @@ using Warden.Testing;
 namespace Warden.IntegrationTests;
 
 /// <summary>The <c>warden</c> client commands, run in-process against a real server.</summary>
-public sealed class CliTests : IDisposable
+public sealed class CliTests : CliTestBase
 {
-    private readonly string _config = Path.Combine(Path.GetTempPath(), "warden-cli-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(_config))
-        {
-            Directory.Delete(_config, true);
-        }
-    }
-
-    private Task<(int Code, string Out, string Err)> Run(params string[] args) => CliRunner.RunAsync(_config, args);
-
     [Fact]
     public async Task Login_SavesAnOwnerOnlyProfile_AndWhoamiUsesIt()
     {
@@ -30,7 +18,7 @@ public sealed class CliTests : IDisposable
 
         login.Code.ShouldBe(0, login.Err);
         login.Out.ShouldContain("as admin (org default)");
-        var profile = Path.Combine(_config, "config.json");
+        var profile = Path.Combine(ConfigFolder, "config.json");
         File.GetUnixFileMode(profile).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
         whoami.Out.ShouldContain("admin (admin), site administrator");
         whoami.Out.ShouldContain("owner");
@@ -110,7 +98,7 @@ public sealed class CliTests : IDisposable
     [Fact]
     public async Task AdminToken_OnAFolderWithoutWarden_SaysSo()
     {
-        var result = await Run("admin-token", "--data", Path.Combine(_config, "missing"));
+        var result = await Run("admin-token", "--data", Path.Combine(ConfigFolder, "missing"));
 
         result.Code.ShouldBe(1);
         result.Err.ShouldContain("No Warden database");

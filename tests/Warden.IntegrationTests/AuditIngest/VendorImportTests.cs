@@ -7,7 +7,7 @@ using Warden.Testing;
 namespace Warden.IntegrationTests.AuditIngest;
 
 /// <summary>Importing a Git host's audit-log export (GitHub's shape) through the API and the CLI.</summary>
-public sealed class VendorImportTests : IDisposable
+public sealed class VendorImportTests : CliTestBase
 {
     private const string Export = """
         [
@@ -15,16 +15,6 @@ public sealed class VendorImportTests : IDisposable
           {"@timestamp": 1767225600000, "action": "org.add_member", "actor": "octocat", "_document_id": "doc-1", "org": "acme", "user": "monalisa"}
         ]
         """;
-
-    private readonly string _config = Path.Combine(Path.GetTempPath(), "warden-cli-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(_config))
-        {
-            Directory.Delete(_config, true);
-        }
-    }
 
     [Theory]
     [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
@@ -122,14 +112,5 @@ public sealed class VendorImportTests : IDisposable
         missing.Code.ShouldNotBe(0);
         using var admin = server.Client();
         (await admin.SearchAuditAsync("default", new Dictionary<string, string?> { ["vendor"] = "github" })).Events.Count.ShouldBe(2);
-    }
-
-    private async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var env = new CliEnvironment(stdout, stderr, _ => null, _config, IsTerminal: false);
-        var code = await WardenCli.RunAsync(args, env);
-        return (code, stdout.ToString(), stderr.ToString());
     }
 }

@@ -7,20 +7,8 @@ using Warden.Server.Workers;
 namespace Warden.IntegrationTests.Workers;
 
 /// <summary>The worker surfaces: CLI commands in-process against a real server, the REST edge, and the web page.</summary>
-public sealed class WorkerSurfaceTests : IDisposable
+public sealed class WorkerSurfaceTests : CliTestBase
 {
-    private readonly string _config = Path.Combine(Path.GetTempPath(), "warden-cli-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(_config))
-        {
-            Directory.Delete(_config, true);
-        }
-    }
-
-    private Task<(int Code, string Out, string Err)> Run(params string[] args) => CliRunner.RunAsync(_config, args);
-
     [Fact]
     public async Task PoolTokenAndWorkerCommands_WorkEndToEnd()
     {
@@ -83,7 +71,7 @@ public sealed class WorkerSurfaceTests : IDisposable
     public async Task WorkerCommand_RefusesToRunWithoutASandbox_AndReportsARejectedToken()
     {
         await using var bed = await WorkerTestbed.StartAsync();
-        var data = Path.Combine(_config, "worker-data");
+        var data = Path.Combine(ConfigFolder, "worker-data");
 
         // A host without a usable bubblewrap (simulated with a path that does not exist).
         var noSandbox = await Run("worker", "--server", bed.BaseAddress.ToString(), "--token", "wjt_" + new string('a', 43), "--data", data, "--bwrap", "/nonexistent/bwrap");
