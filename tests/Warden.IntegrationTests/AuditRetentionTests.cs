@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Dapper;
 using Warden.Audit;
+using Microsoft.Extensions.DependencyInjection;
 using Warden.Audit.Canonical;
 using Warden.Audit.Export;
 using Warden.Audit.Signing;
@@ -137,6 +138,50 @@ public sealed class AuditRetentionTests
         server.Time.Advance(TimeSpan.FromDays(2));
         (await admin.RunAuditRetentionAsync(dryRun: false)).Erasures.ShouldBeEmpty();
         (await BodiesAsync(server)).ShouldContain(b => b.Contains("late-team"));
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task AnErasureInterruptedAfterItsRecord_LeavesAVerifiableLedger_AndTheNextRunFinishesIt(string engine)
+    {
+        await using var server = await StartAsync(engine);
+        using var admin = server.Client();
+        await admin.CreateTeamAsync("default", new CreateTeamRequest("interrupted-team"));
+        await admin.SetAuditRetentionAsync("default", 1);
+        await admin.CheckpointAuditAsync();
+        server.Time.Advance(TimeSpan.FromDays(2));
+
+        // What a crash between the durable record and the erasure's transaction leaves: the record, nothing erased.
+        var ledger = server.Host.App.Services.GetRequiredService<Warden.Server.Audit.AuditLedger>();
+        var store = server.Host.App.Services.GetRequiredService<Warden.Data.Audit.AuditRetentionStore>();
+        var plan = (await store.PlanErasuresAsync(server.Time.GetUtcNow(), ledger.LastSequence)).ShouldHaveSingleItem();
+        var record = await ledger.AppendAsync(new AuditEventDraft
+        {
+            OrgId = plan.OrgId,
+            Actor = new AuditActor(Warden.Audit.ActorKind.System, "system:audit-retention", "audit-retention"),
+            Action = AuditActions.RetentionErase,
+            Outcome = AuditOutcome.Success,
+            Details = JsonSerializer.SerializeToElement(new
+            {
+                count = plan.Events.Count,
+                first_seq = plan.Events[0].Sequence,
+                last_seq = plan.Events[^1].Sequence,
+                digest = ErasureAccounting.ComputeDigest(plan.Events),
+            }),
+        });
+        await ledger.CheckpointAsync();
+        var report = await admin.VerifyAuditAsync();
+        report.Intact.ShouldBeTrue(report.Problem);
+        report.ErasedEvents.ShouldBe(0);
+
+        // The next run plans afresh and erases the same events under a record of its own.
+        var run = await admin.RunAuditRetentionAsync(dryRun: false);
+        var erased = run.Erasures.ShouldHaveSingleItem();
+        erased.Applied.ShouldBeTrue();
+        erased.RecordSequence.ShouldNotBe(record.Sequence);
+        erased.Events.ShouldBe(plan.Events.Count);
+        (await BodiesAsync(server)).ShouldNotContain(b => b.Contains("interrupted-team"));
+        (await admin.VerifyAuditAsync()).Intact.ShouldBeTrue();
     }
 
     [Fact]
