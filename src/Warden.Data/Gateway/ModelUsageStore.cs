@@ -21,28 +21,33 @@ public sealed class ModelUsageStore(ConnectionFactory connections, SecretBox sec
             return;
         }
 
-        await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await connection.ExecuteAsync(
-            """
-            INSERT INTO model_usage (id, org_id, key_id, user_id, team_id, route, provider, model, client, status, outcome, input_tokens, output_tokens, cached_tokens, cost_micros, latency_ms, streamed, at)
-            VALUES (@Id, @OrgId, @KeyId, @UserId, @TeamId, @Route, @Provider, @Model, @Client, @Status, @Outcome, @InputTokens, @OutputTokens, @CachedTokens, @CostMicros, @LatencyMs, @streamed, @at)
-            """,
-            usage.Select(u => new
-            {
-                u.Id, u.OrgId, u.KeyId, u.UserId, u.TeamId, u.Route, u.Provider, u.Model, u.Client, u.Status, u.Outcome, u.InputTokens, u.OutputTokens,
-                u.CachedTokens, u.CostMicros, u.LatencyMs, streamed = u.Streamed ? 1 : 0, at = Time.Ms(u.At),
-            }), tx).ConfigureAwait(false);
-        await connection.ExecuteAsync(
-            "INSERT INTO model_captures (usage_id, org_id, key_id, request, response, at, expires_at) VALUES (@UsageId, @OrgId, @KeyId, @request, @response, @at, @expires)",
-            captures.Select(c => new
-            {
-                c.UsageId, c.OrgId, c.KeyId,
-                request = secrets.Seal(Encoding.UTF8.GetBytes(c.Request), CapturePurpose(c.UsageId, "request")),
-                response = c.Response is null ? null : secrets.Seal(Encoding.UTF8.GetBytes(c.Response), CapturePurpose(c.UsageId, "response")),
-                at = Time.Ms(c.At), expires = Time.Ms(c.ExpiresAt),
-            }), tx).ConfigureAwait(false);
-        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        // Sealing captures is CPU work: done before joining the writers, which hold the write lock.
+        var usageRows = usage.Select(u => new
+        {
+            u.Id, u.OrgId, u.KeyId, u.UserId, u.TeamId, u.Route, u.Provider, u.Model, u.Client, u.Status, u.Outcome, u.InputTokens, u.OutputTokens,
+            u.CachedTokens, u.CostMicros, u.LatencyMs, streamed = u.Streamed ? 1 : 0, at = Time.Ms(u.At),
+        }).ToList();
+        var captureRows = captures.Select(c => new
+        {
+            c.UsageId, c.OrgId, c.KeyId,
+            request = secrets.Seal(Encoding.UTF8.GetBytes(c.Request), CapturePurpose(c.UsageId, "request")),
+            response = c.Response is null ? null : secrets.Seal(Encoding.UTF8.GetBytes(c.Response), CapturePurpose(c.UsageId, "response")),
+            at = Time.Ms(c.At), expires = Time.Ms(c.ExpiresAt),
+        }).ToList();
+
+        // In the write queue: on SQLite these batches take turns with the session and audit writers.
+        await connections.WriteAsync(async (connection, tx) =>
+        {
+            await connection.ExecuteAsync(
+                """
+                INSERT INTO model_usage (id, org_id, key_id, user_id, team_id, route, provider, model, client, status, outcome, input_tokens, output_tokens, cached_tokens, cost_micros, latency_ms, streamed, at)
+                VALUES (@Id, @OrgId, @KeyId, @UserId, @TeamId, @Route, @Provider, @Model, @Client, @Status, @Outcome, @InputTokens, @OutputTokens, @CachedTokens, @CostMicros, @LatencyMs, @streamed, @at)
+                """,
+                usageRows, tx).ConfigureAwait(false);
+            await connection.ExecuteAsync(
+                "INSERT INTO model_captures (usage_id, org_id, key_id, request, response, at, expires_at) VALUES (@UsageId, @OrgId, @KeyId, @request, @response, @at, @expires)",
+                captureRows, tx).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Micro-dollars a key has spent since <paramref name="since"/> (null: ever).</summary>
@@ -56,8 +61,9 @@ public sealed class ModelUsageStore(ConnectionFactory connections, SecretBox sec
     /// <summary>Deletes captures past their retention; returns how many.</summary>
     public async Task<int> PurgeExpiredCapturesAsync(CancellationToken cancellationToken = default)
     {
-        await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
-        return await connection.ExecuteAsync("DELETE FROM model_captures WHERE expires_at <= @now", new { now = Time.Ms(time.GetUtcNow()) }).ConfigureAwait(false);
+        return await connections.WriteAsync(
+            (connection, tx) => connection.ExecuteAsync("DELETE FROM model_captures WHERE expires_at <= @now", new { now = Time.Ms(time.GetUtcNow()) }, tx),
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
