@@ -326,6 +326,23 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
         return (await connection.QuerySingleOrDefaultAsync<Row>($"{SelectSql} WHERE s.id = @id", new { id }).ConfigureAwait(false))?.ToSession();
     }
 
+    /// <summary>
+    /// What the runner checks before every step, in one small read: the state (a person may have cancelled it, on any
+    /// server), the counters its limits are checked against, and whether messages wait in the inbox. Null when the
+    /// session is gone.
+    /// </summary>
+    public async Task<SessionPulse?> PeekAsync(string id, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var row = await connection.QuerySingleOrDefaultAsync<PulseRow>(
+            """
+            SELECT s.state AS State, s.state_reason AS StateReason, s.steps AS Steps, s.cost_micros AS CostMicros, s.started_at AS StartedAt,
+                   CASE WHEN EXISTS (SELECT 1 FROM agent_session_inbox i WHERE i.session_id = s.id AND i.taken_at IS NULL) THEN 1 ELSE 0 END AS Inbox
+            FROM agent_sessions s WHERE s.id = @id
+            """, new { id }).ConfigureAwait(false);
+        return row is null ? null : new SessionPulse(row.State, row.StateReason, (int)row.Steps, row.CostMicros, Time.At(row.StartedAt), row.Inbox != 0);
+    }
+
     /// <summary>The whole transcript (for the runner rebuilding a conversation).</summary>
     public async Task<IReadOnlyList<SessionEvent>> AllEventsAsync(string id, CancellationToken cancellationToken = default)
     {
@@ -701,6 +718,16 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
             BaseCommit = BaseCommit, Branch = Branch, CommitSha = CommitSha, PrUrl = PrUrl, Summary = Summary,
             CreatedAt = Time.At(CreatedAt), StartedAt = Time.At(StartedAt), UpdatedAt = Time.At(UpdatedAt), EndedAt = Time.At(EndedAt),
         };
+    }
+
+    private sealed class PulseRow
+    {
+        public string State { get; set; } = string.Empty;
+        public string? StateReason { get; set; }
+        public long Steps { get; set; }
+        public long CostMicros { get; set; }
+        public long? StartedAt { get; set; }
+        public long Inbox { get; set; }
     }
 
     private sealed class EventRow
