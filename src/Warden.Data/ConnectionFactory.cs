@@ -25,6 +25,7 @@ public sealed class ConnectionFactory : IAsyncDisposable
 
     private readonly NpgsqlDataSource? _postgres;
     private readonly SqliteWriteQueue? _writes;
+    private long _strandedRollbacks;
 
     static ConnectionFactory()
     {
@@ -63,6 +64,9 @@ public sealed class ConnectionFactory : IAsyncDisposable
 
     /// <summary>SQLite commits made by <see cref="WriteAsync{T}"/> since start, and the writes they carried (0 on PostgreSQL).</summary>
     public (long Commits, long Writes) WriteStats => _writes is null ? (0, 0) : (_writes.Commits, _writes.Items);
+
+    /// <summary>Pooled SQLite connections found still inside a transaction when opened, and rolled back.</summary>
+    public long StrandedRollbacks => Interlocked.Read(ref _strandedRollbacks);
 
     /// <summary>Opens a new connection; the caller disposes it.</summary>
     public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken = default)
@@ -131,6 +135,15 @@ public sealed class ConnectionFactory : IAsyncDisposable
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             if (connection.Handle is { } handle && Configured.TryGetValue(handle, out _))
             {
+                if (SQLitePCL.raw.sqlite3_get_autocommit(handle) == 0)
+                {
+                    // The pool hands back a handle as it was returned. One still inside a transaction (its ROLLBACK
+                    // failed, or something ran BEGIN behind the driver's back) would hold the write lock and make the
+                    // next BEGIN fail with "cannot start a transaction within a transaction": end it here.
+                    await connection.ExecuteAsync("ROLLBACK").ConfigureAwait(false);
+                    Interlocked.Increment(ref _strandedRollbacks);
+                }
+
                 return connection;
             }
 

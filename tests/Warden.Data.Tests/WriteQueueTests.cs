@@ -137,6 +137,28 @@ public sealed class WriteQueueTests
         (await NamesAsync(db)).ShouldBe(["own transaction", "queued"]);
     }
 
+    [Fact]
+    public async Task Sqlite_APooledConnectionLeftInsideATransaction_IsRolledBackBeforeItIsHandedOutAgain()
+    {
+        await using var db = await CreateAsync("sqlite");
+        await using (var c = await db.Connections.OpenAsync())
+        {
+            // A transaction the driver does not know about (as when its rollback failed): the handle goes back to the pool in it.
+            await c.ExecuteAsync("BEGIN IMMEDIATE; INSERT INTO items (name) VALUES ('stranded');");
+        }
+
+        await db.Connections.WriteAsync((c, tx) => c.ExecuteAsync("INSERT INTO items (name) VALUES ('next')", transaction: tx));
+        await using (var c = await db.Connections.OpenAsync())
+        {
+            await using var tx = await c.BeginTransactionAsync();
+            await c.ExecuteAsync("INSERT INTO items (name) VALUES ('and another')", transaction: tx);
+            await tx.CommitAsync();
+        }
+
+        (await NamesAsync(db)).ShouldBe(["next", "and another"]);
+        db.Connections.StrandedRollbacks.ShouldBe(1);
+    }
+
     private static async Task<TestDatabase> CreateAsync(string engine)
     {
         var db = await TestDatabase.CreateAsync(engine);
