@@ -203,11 +203,11 @@ internal sealed class SqliteWriteQueue(Func<CancellationToken, Task<DbConnection
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
-                    // Undo only this item's writes. If SQLite already rolled the whole transaction back (a disk
-                    // error, say), this throws and the batch fails as a whole below.
+                    // The item hears its own exception first. Then only its writes are undone; if SQLite already rolled
+                    // the whole transaction back (a disk error, say), this throws and the rest of the batch fails below.
+                    item.Fail(e);
                     await tx.RollbackAsync("item").ConfigureAwait(false);
                     await tx.ReleaseAsync("item").ConfigureAwait(false);
-                    item.Fail(e);
                     continue;
                 }
 
