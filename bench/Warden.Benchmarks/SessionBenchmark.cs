@@ -267,6 +267,13 @@ public static class SessionBenchmark
             var batches = auditAfter["batches"] - auditBefore["batches"];
             Console.WriteLine($"audit ledger: {events:N0} events in {batches:N0} store batches ({events / Math.Max(1.0, batches):0.0} per batch, {events / total.TotalSeconds:N0}/s over the phase), " +
                               $"at most {auditAfter["maxqueue"]:N0} appends waiting for the writer.");
+            if (auditAfter["dbcommits"] > auditBefore["dbcommits"])
+            {
+                var dbWrites = auditAfter["dbwrites"] - auditBefore["dbwrites"];
+                var dbCommits = auditAfter["dbcommits"] - auditBefore["dbcommits"];
+                Console.WriteLine($"SQLite write queue (sessions, gateway usage, keys, workers; the audit batches run between): {dbWrites:N0} writes in {dbCommits:N0} commits " +
+                                  $"({dbWrites / Math.Max(1.0, dbCommits):0.0} per commit); pooled connections found inside a transaction: {auditAfter["stranded"]:N0}.");
+            }
             Console.WriteLine();
             Console.WriteLine("| server | working set | GC heap (after full GC) | anonymous RSS |");
             Console.WriteLine("|---|---:|---:|---:|");
@@ -661,6 +668,7 @@ public static class SessionBenchmark
         await host.StartAsync();
         var runner = host.App.Services.GetRequiredService<SessionRunner>();
         var store = host.App.Services.GetRequiredService<Warden.Data.Sessions.AgentSessionStore>();
+        var connections = host.App.Services.GetRequiredService<Warden.Data.ConnectionFactory>();
         GatewayServerChild.Reply($"ready {host.BaseAddress} {host.AdminToken}");
         while (await Console.In.ReadLineAsync() is { } line)
         {
@@ -686,7 +694,8 @@ public static class SessionBenchmark
                     GatewayServerChild.Reply(samples.Take());
                     break;
                 case "audit":
-                    GatewayServerChild.Reply(audit.Take());
+                    var (commits, writes) = connections.WriteStats;
+                    GatewayServerChild.Reply(audit.Take() + string.Create(CultureInfo.InvariantCulture, $" dbcommits={commits} dbwrites={writes} stranded={connections.StrandedRollbacks}"));
                     break;
                 case "quit":
                     return 0;

@@ -731,6 +731,31 @@ public sealed class SessionStoreTests
 
     [Theory]
     [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task Peek_ShowsStateCountersAndWaitingMessages_AsTheRunnerChecksThemBeforeEachStep(string engine)
+    {
+        await using var env = await Env.CreateAsync(engine);
+        var session = await env.Store.CreateAsync(env.Mia, "acme", new SessionSpec(Repo, "main", "Runs"));
+
+        (await env.Store.PeekAsync(session.Id)).ShouldBe(new SessionPulse(SessionStates.Queued, null, 0, 0, null, false));
+        (await env.Store.PeekAsync("ses_missing")).ShouldBeNull();
+
+        await env.Store.AppendAsync(session.Id, SessionEventKinds.Status, "{}", new SessionProgress { State = SessionStates.Running });
+        env.Time.Advance(TimeSpan.FromSeconds(5));
+        await env.Store.AppendAsync(session.Id, SessionEventKinds.Assistant, "{}", new SessionProgress { AddSteps = 1, AddCostMicros = 250 });
+        await env.Store.SendAsync(env.Ada, "acme", session.Id, "also update the docs");
+        (await env.Store.PeekAsync(session.Id)).ShouldBe(new SessionPulse(SessionStates.Running, null, 1, 250, env.Time.GetUtcNow().AddSeconds(-5), true));
+
+        await env.Store.TakeInboxAsync(session.Id);
+        (await env.Store.PeekAsync(session.Id))!.InboxWaiting.ShouldBeFalse("the message was taken");
+
+        await env.Store.CancelAsync(env.Mia, "acme", session.Id, "wrong branch");
+        var cancelled = (await env.Store.PeekAsync(session.Id))!;
+        cancelled.State.ShouldBe(SessionStates.Cancelled);
+        cancelled.StateReason.ShouldBe("cancelled by mia: wrong branch");
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
     public async Task Inbox_TakenByTwoCallersAtOnce_GivesEachMessageToOne(string engine)
     {
         await using var env = await Env.CreateAsync(engine);

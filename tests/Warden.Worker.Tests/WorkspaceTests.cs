@@ -56,6 +56,21 @@ public sealed class WorkspaceTests : IDisposable
     }
 
     [Fact]
+    public async Task Mirror_HasGitsAutomaticMaintenanceOff_SoNoBackgroundJobChangesItWhileWorkspacesAreCopied()
+    {
+        var preparer = new WorkspacePreparer(_data);
+
+        await preparer.PrepareAsync("m1", _git.Url, null, null, CancellationToken.None);
+        var mirror = preparer.MirrorPath(_git.Url);
+        _git.PushCommit("more.txt", "more\n");
+        var again = await Task.WhenAll(Enumerable.Range(2, 4).Select(i => preparer.PrepareAsync($"m{i}", _git.Url, null, null, CancellationToken.None)));
+
+        GitFixture.Git(mirror, "config", "--get", "maintenance.auto").Trim().ShouldBe("false");
+        GitFixture.Git(mirror, "config", "--get", "gc.auto").Trim().ShouldBe("0");
+        again.ShouldAllBe(w => w.FromMirror && File.Exists(Path.Combine(w.Path, "more.txt")));
+    }
+
+    [Fact]
     public async Task UrlsWithCredentials_AndUnsafeNames_AreRefused()
     {
         var preparer = new WorkspacePreparer(_data);

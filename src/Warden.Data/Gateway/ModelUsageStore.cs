@@ -37,26 +37,27 @@ public sealed class ModelUsageStore(ConnectionFactory connections, SecretBox sec
             return;
         }
 
-        // Sealing is the expensive part of a capture; done before the transaction so the write lock is held for writing only.
+        // Sealing is the expensive part of a capture; done before joining the writers, which hold the write lock.
         var sealedCaptures = captures.Select(c => new SealedCapture(c.UsageId, c.OrgId, c.KeyId,
             secrets.Seal(Encoding.UTF8.GetBytes(c.Request), CapturePurpose(c.UsageId, "request")),
             c.Response is null ? null : secrets.Seal(Encoding.UTF8.GetBytes(c.Response), CapturePurpose(c.UsageId, "response")),
             Time.Ms(c.At), Time.Ms(c.ExpiresAt))).ToList();
-        await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        if (connections.Dialect == SqlDialect.Postgres)
-        {
-            await InsertUsagePostgresAsync(connection, tx, usage, cancellationToken).ConfigureAwait(false);
-            await InsertCapturesPostgresAsync(connection, tx, sealedCaptures, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            // Microsoft.Data.Sqlite runs in-process and its async methods complete synchronously: plain calls cost less.
-            InsertUsageSqlite(connection, tx, usage);
-            InsertCapturesSqlite(connection, tx, sealedCaptures);
-        }
 
-        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        // In the write queue: on SQLite these batches take turns with the session and audit writers.
+        await connections.WriteAsync(async (connection, tx) =>
+        {
+            if (connections.Dialect == SqlDialect.Postgres)
+            {
+                await InsertUsagePostgresAsync(connection, tx, usage, cancellationToken).ConfigureAwait(false);
+                await InsertCapturesPostgresAsync(connection, tx, sealedCaptures, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                // Microsoft.Data.Sqlite runs in-process and its async methods complete synchronously: plain calls cost less.
+                InsertUsageSqlite(connection, tx, usage);
+                InsertCapturesSqlite(connection, tx, sealedCaptures);
+            }
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     private static void InsertUsageSqlite(DbConnection connection, DbTransaction tx, IReadOnlyList<ModelUsageRecord> usage)
@@ -290,8 +291,9 @@ public sealed class ModelUsageStore(ConnectionFactory connections, SecretBox sec
     /// <summary>Deletes captures past their retention; returns how many.</summary>
     public async Task<int> PurgeExpiredCapturesAsync(CancellationToken cancellationToken = default)
     {
-        await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
-        return await connection.ExecuteAsync("DELETE FROM model_captures WHERE expires_at <= @now", new { now = Time.Ms(time.GetUtcNow()) }).ConfigureAwait(false);
+        return await connections.WriteAsync(
+            (connection, tx) => connection.ExecuteAsync("DELETE FROM model_captures WHERE expires_at <= @now", new { now = Time.Ms(time.GetUtcNow()) }, tx),
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

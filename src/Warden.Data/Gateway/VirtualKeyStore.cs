@@ -67,12 +67,17 @@ public sealed class VirtualKeyStore(ConnectionFactory connections, TimeProvider 
 
         var secret = KeyPrefix + TokenSecrets.NewOpaque();
         string orgId;
-        Row row;
+        string? ownerId;
+        string ownerName;
         await using (var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false))
         {
             var access = await OrgAccess.ResolveAsync(connection, actor, org).ConfigureAwait(false);
             orgId = access.OrgId;
-            var (ownerId, ownerName) = await ResolveOwnerAsync(connection, access, actor, ownerKind, spec.Owner).ConfigureAwait(false);
+            (ownerId, ownerName) = await ResolveOwnerAsync(connection, access, actor, ownerKind, spec.Owner).ConfigureAwait(false);
+        }
+
+        var row = await connections.WriteAsync(async (connection, tx) =>
+        {
             var id = Ids.New("vk");
             await connection.ExecuteAsync(
                 """
@@ -87,9 +92,9 @@ public sealed class VirtualKeyStore(ConnectionFactory connections, TimeProvider 
                     allowed = JsonSerializer.Serialize(allowed, Json), spec.Rpm, spec.Tpm, spec.MaxConcurrency,
                     budget = spec.BudgetUsd is { } usd ? (long?)Math.Round(usd * 1_000_000m) : null, period, capture = spec.Capture ? 1 : 0, captureDays, inspection,
                     expires = spec.ExpiresAt is null ? (long?)null : Time.Ms(spec.ExpiresAt.Value), by = actor.Name, at = Time.Ms(now), sessionId = spec.SessionId,
-                }).ConfigureAwait(false);
-            row = (await connection.QuerySingleAsync<Row>($"{SelectSql} WHERE id = @id", new { id }).ConfigureAwait(false));
-        }
+                }, tx).ConfigureAwait(false);
+            return await connection.QuerySingleAsync<Row>($"{SelectSql} WHERE id = @id", new { id }, tx).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
 
         var key = row.ToKey();
         await _audit.RecordAsync(AuditDrafts.For(actor, orgId, "model.key.create", "virtual_key", key.Id, new Dictionary<string, string?>
@@ -143,8 +148,11 @@ public sealed class VirtualKeyStore(ConnectionFactory connections, TimeProvider 
             }
 
             row.RevokedAt = Time.Ms(time.GetUtcNow());
-            await connection.ExecuteAsync("UPDATE virtual_keys SET revoked_at = @RevokedAt WHERE id = @Id AND revoked_at IS NULL", new { row.RevokedAt, row.Id }).ConfigureAwait(false);
         }
+
+        await connections.WriteAsync(
+            (connection, tx) => connection.ExecuteAsync("UPDATE virtual_keys SET revoked_at = @RevokedAt WHERE id = @Id AND revoked_at IS NULL", new { row.RevokedAt, row.Id }, tx),
+            cancellationToken).ConfigureAwait(false);
 
         Changed?.Invoke(row.Id);
         await _audit.RecordAsync(AuditDrafts.For(actor, orgId, "model.key.revoke", "virtual_key", row.Id,
@@ -176,7 +184,9 @@ public sealed class VirtualKeyStore(ConnectionFactory connections, TimeProvider 
         if (!_lastUsedWritten.TryGetValue(row.Id, out var written) || now - written >= LastUsedResolution)
         {
             _lastUsedWritten[row.Id] = now;
-            await connection.ExecuteAsync("UPDATE virtual_keys SET last_used_at = @at WHERE id = @Id", new { at = Time.Ms(now), row.Id }).ConfigureAwait(false);
+            await connections.WriteAsync(
+                (c, tx) => c.ExecuteAsync("UPDATE virtual_keys SET last_used_at = @at WHERE id = @Id", new { at = Time.Ms(now), row.Id }, tx),
+                cancellationToken).ConfigureAwait(false);
         }
 
         var key = row.ToKey();

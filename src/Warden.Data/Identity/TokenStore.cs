@@ -127,7 +127,9 @@ public sealed class TokenStore(ConnectionFactory connections, TimeProvider time,
         if (!_lastUsedWritten.TryGetValue(row.Id, out var written) || now - written >= LastUsedResolution)
         {
             _lastUsedWritten[row.Id] = now;
-            await connection.ExecuteAsync("UPDATE api_tokens SET last_used_at = @at WHERE id = @Id", new { at = Time.Ms(now), row.Id }).ConfigureAwait(false);
+            await connections.WriteAsync(
+                (c, tx) => c.ExecuteAsync("UPDATE api_tokens SET last_used_at = @at WHERE id = @Id", new { at = Time.Ms(now), row.Id }, tx),
+                cancellationToken).ConfigureAwait(false);
         }
 
         return AuthResult.Ok(new Actor(ActorKind.User, row.UserId, row.UserName, row.IsSiteAdmin != 0, row.Id));

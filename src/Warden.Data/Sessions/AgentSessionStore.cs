@@ -47,16 +47,15 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
         var limits = Validate(spec.Limits ?? SessionLimitSet.Default);
         var id = Ids.New("ses");
         var now = Time.Ms(time.GetUtcNow());
-        string orgId;
-        await using (var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false))
+        var orgId = await connections.WriteAsync(async (connection, tx) =>
         {
-            var access = await OrgAccess.ResolveAsync(connection, actor, org).ConfigureAwait(false);
+            var access = await OrgAccess.ResolveAsync(connection, actor, org, tx).ConfigureAwait(false);
             if (access.Role is not (Role.Owner or Role.Admin or Role.Member))
             {
                 throw WardenException.Forbidden($"Your role in '{access.OrgName}' ({access.Role.ToName()}) may not start agent sessions.");
             }
 
-            orgId = access.OrgId;
+            var memberOf = access.OrgId;
 
             // The parent and the retried session must be sessions the actor may see: a member who names another member's
             // session gets "not found" (as for one that does not exist) and cannot attach children to it.
@@ -65,7 +64,7 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
                 if (linked is not null &&
                     await connection.ExecuteScalarAsync<long>(
                         $"SELECT COUNT(*) FROM agent_sessions WHERE id = @linked AND org_id = @orgId{(SeesAll(access) ? string.Empty : " AND user_id = @UserId")}",
-                        new { linked, orgId, actor.UserId }).ConfigureAwait(false) == 0)
+                        new { linked, orgId = memberOf, actor.UserId }, tx).ConfigureAwait(false) == 0)
                 {
                     throw WardenException.NotFound("Session", linked);
                 }
@@ -80,12 +79,13 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
                 """,
                 new
                 {
-                    id, orgId, spec.ParentId, spec.RetryOf, actor.UserId, actor.Name, spec.Repo, spec.BaseRef, instruction,
+                    id, orgId = memberOf, spec.ParentId, spec.RetryOf, actor.UserId, actor.Name, spec.Repo, spec.BaseRef, instruction,
                     route = string.IsNullOrWhiteSpace(spec.Route) ? "default" : spec.Route.Trim(),
                     pool = string.IsNullOrWhiteSpace(spec.Pool) ? "default" : spec.Pool.Trim(),
                     limits.MaxSteps, limits.MaxCostMicros, limits.MaxWallMs, now,
-                }).ConfigureAwait(false);
-        }
+                }, tx).ConfigureAwait(false);
+            return memberOf;
+        }, cancellationToken).ConfigureAwait(false);
 
         await _audit.RecordAsync(AuditDrafts.For(actor, orgId, "task.create", "session", id, new Dictionary<string, string?>
         {
@@ -202,19 +202,16 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
     /// </summary>
     public async Task<SessionApproval> DecideAsync(Actor actor, string org, string sessionId, string approvalId, bool approve, string? comment, CancellationToken cancellationToken = default)
     {
-        string orgId;
-        SessionApproval decided;
-        await using (var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false))
+        var (orgId, decided) = await connections.WriteAsync(async (connection, tx) =>
         {
-            var (access, session) = await ResolveAsync(connection, actor, org, sessionId).ConfigureAwait(false);
+            var (access, session) = await ResolveAsync(connection, actor, org, sessionId, tx).ConfigureAwait(false);
             if (!access.Role.CanManage())
             {
                 throw WardenException.Forbidden($"Your role in '{access.OrgName}' ({access.Role.ToName()}) may not decide approvals; an owner or admin can.");
             }
 
-            orgId = access.OrgId;
             var row = await connection.QuerySingleOrDefaultAsync<ApprovalRow>($"{ApprovalSql} WHERE id = @approvalId AND session_id = @sessionId",
-                new { approvalId, sessionId }).ConfigureAwait(false) ?? throw WardenException.NotFound("Approval", approvalId);
+                new { approvalId, sessionId }, tx).ConfigureAwait(false) ?? throw WardenException.NotFound("Approval", approvalId);
             if (row.State != "pending")
             {
                 throw WardenException.Conflict($"Approval '{approvalId}' was already {row.State} by {row.DecidedBy}.");
@@ -227,14 +224,14 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
 
             var changed = await connection.ExecuteAsync(
                 "UPDATE agent_approvals SET state = @state, decided_by = @Name, decided_at = @now, comment = @comment WHERE id = @approvalId AND state = 'pending'",
-                new { state = approve ? "approved" : "rejected", actor.Name, now = Time.Ms(time.GetUtcNow()), comment, approvalId }).ConfigureAwait(false);
+                new { state = approve ? "approved" : "rejected", actor.Name, now = Time.Ms(time.GetUtcNow()), comment, approvalId }, tx).ConfigureAwait(false);
             if (changed == 0)
             {
                 throw WardenException.Conflict($"Approval '{approvalId}' was decided by someone else just now.");
             }
 
-            decided = (await connection.QuerySingleAsync<ApprovalRow>($"{ApprovalSql} WHERE id = @approvalId", new { approvalId }).ConfigureAwait(false)).ToApproval();
-        }
+            return (access.OrgId, (await connection.QuerySingleAsync<ApprovalRow>($"{ApprovalSql} WHERE id = @approvalId", new { approvalId }, tx).ConfigureAwait(false)).ToApproval());
+        }, cancellationToken).ConfigureAwait(false);
 
         await _audit.RecordAsync(AuditDrafts.For(actor, orgId, approve ? "approval.approve" : "approval.reject", "session", sessionId, new Dictionary<string, string?>
         {
@@ -254,22 +251,20 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
             throw WardenException.Invalid("A message must hold 1 to 16,000 characters.");
         }
 
-        string orgId;
-        InboxMessage message;
-        await using (var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false))
+        var (orgId, message) = await connections.WriteAsync(async (connection, tx) =>
         {
-            var (access, session) = await ResolveAsync(connection, actor, org, sessionId).ConfigureAwait(false);
+            var (access, session) = await ResolveAsync(connection, actor, org, sessionId, tx).ConfigureAwait(false);
             RequireOwnerOrManager(access, actor, session, "send messages to");
             if (SessionStates.IsFinal(session.State))
             {
                 throw WardenException.Conflict($"Session '{sessionId}' has ended ({session.State}); start a new one or retry it.");
             }
 
-            orgId = access.OrgId;
-            message = new InboxMessage(Ids.New("msg"), text, actor.Name, time.GetUtcNow());
+            var sent = new InboxMessage(Ids.New("msg"), text, actor.Name, time.GetUtcNow());
             await connection.ExecuteAsync("INSERT INTO agent_session_inbox (id, session_id, text, sent_by, sent_at) VALUES (@Id, @sessionId, @Text, @SentBy, @at)",
-                new { message.Id, sessionId, message.Text, message.SentBy, at = Time.Ms(message.SentAt) }).ConfigureAwait(false);
-        }
+                new { sent.Id, sessionId, sent.Text, sent.SentBy, at = Time.Ms(sent.SentAt) }, tx).ConfigureAwait(false);
+            return (access.OrgId, sent);
+        }, cancellationToken).ConfigureAwait(false);
 
         await _audit.RecordAsync(AuditDrafts.For(actor, orgId, "session.message", "session", sessionId,
             new Dictionary<string, string?> { ["message"] = message.Id, ["chars"] = text.Length.ToString(CultureInfo.InvariantCulture) }), cancellationToken).ConfigureAwait(false);
@@ -283,30 +278,38 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
     /// </summary>
     public async Task<AgentSession> CancelAsync(Actor actor, string org, string sessionId, string? reason, CancellationToken cancellationToken = default)
     {
-        string orgId;
+        // The checks read outside the write queue (they need not hold the write lock); the update itself re-checks the
+        // state, so a session the runner ends in between is a conflict, not a cancellation.
+        OrgAccess access;
+        AgentSession session;
         await using (var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false))
         {
-            var (access, session) = await ResolveAsync(connection, actor, org, sessionId).ConfigureAwait(false);
-            RequireOwnerOrManager(access, actor, session, "cancel");
-            if (SessionStates.IsFinal(session.State))
-            {
-                throw WardenException.Conflict($"Session '{sessionId}' has already ended ({session.State}).");
-            }
+            (access, session) = await ResolveAsync(connection, actor, org, sessionId).ConfigureAwait(false);
+        }
 
-            orgId = access.OrgId;
-            var now = Time.Ms(time.GetUtcNow());
-            var why = $"cancelled by {actor.Name}" + (string.IsNullOrWhiteSpace(reason) ? string.Empty : $": {reason.Trim()}");
+        RequireOwnerOrManager(access, actor, session, "cancel");
+        if (SessionStates.IsFinal(session.State))
+        {
+            throw WardenException.Conflict($"Session '{sessionId}' has already ended ({session.State}).");
+        }
+
+        var orgId = access.OrgId;
+        var now = Time.Ms(time.GetUtcNow());
+        var why = $"cancelled by {actor.Name}" + (string.IsNullOrWhiteSpace(reason) ? string.Empty : $": {reason.Trim()}");
+        await connections.WriteAsync(async (connection, tx) =>
+        {
             var changed = await connection.ExecuteAsync(
                 "UPDATE agent_sessions SET state = 'cancelled', state_reason = @why, updated_at = @now, ended_at = @now WHERE id = @sessionId AND state NOT IN ('succeeded', 'failed', 'cancelled')",
-                new { why, now, sessionId }).ConfigureAwait(false);
+                new { why, now, sessionId }, tx).ConfigureAwait(false);
             if (changed == 0)
             {
                 // The runner ended it between the read above and this update: nothing was cancelled.
                 throw WardenException.Conflict($"Session '{sessionId}' has already ended.");
             }
+
             await connection.ExecuteAsync("UPDATE agent_approvals SET state = 'rejected', decided_by = @Name, decided_at = @now, comment = 'session cancelled' WHERE session_id = @sessionId AND state = 'pending'",
-                new { actor.Name, now, sessionId }).ConfigureAwait(false);
-        }
+                new { actor.Name, now, sessionId }, tx).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
 
         await _audit.RecordAsync(AuditDrafts.For(actor, orgId, "session.cancel", "session", sessionId,
             new Dictionary<string, string?> { ["reason"] = reason }), cancellationToken).ConfigureAwait(false);
@@ -321,6 +324,23 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
     {
         await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
         return (await connection.QuerySingleOrDefaultAsync<Row>($"{SelectSql} WHERE s.id = @id", new { id }).ConfigureAwait(false))?.ToSession();
+    }
+
+    /// <summary>
+    /// What the runner checks before every step, in one small read: the state (a person may have cancelled it, on any
+    /// server), the counters its limits are checked against, and whether messages wait in the inbox. Null when the
+    /// session is gone.
+    /// </summary>
+    public async Task<SessionPulse?> PeekAsync(string id, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var row = await connection.QuerySingleOrDefaultAsync<PulseRow>(
+            """
+            SELECT s.state AS State, s.state_reason AS StateReason, s.steps AS Steps, s.cost_micros AS CostMicros, s.started_at AS StartedAt,
+                   CASE WHEN EXISTS (SELECT 1 FROM agent_session_inbox i WHERE i.session_id = s.id AND i.taken_at IS NULL) THEN 1 ELSE 0 END AS Inbox
+            FROM agent_sessions s WHERE s.id = @id
+            """, new { id }).ConfigureAwait(false);
+        return row is null ? null : new SessionPulse(row.State, row.StateReason, (int)row.Steps, row.CostMicros, Time.At(row.StartedAt), row.Inbox != 0);
     }
 
     /// <summary>The whole transcript (for the runner rebuilding a conversation).</summary>
@@ -339,28 +359,41 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
     {
         var now = Time.Ms(time.GetUtcNow());
         var until = Time.Ms(leaseUntil);
-        await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
-        var candidates = (await connection.QueryAsync<string>(
-            $"""
-            SELECT id FROM agent_sessions
-            WHERE state IN ('queued', 'running', 'waiting') AND (runner IS NULL OR runner_until IS NULL OR runner_until < @now)
-            ORDER BY created_at LIMIT {Math.Max(1, max)}
-            """, new { now }).ConfigureAwait(false)).ToList();
-        var claimed = new List<AgentSession>(candidates.Count);
-        foreach (var id in candidates)
+        await using (var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false))
         {
-            var taken = await connection.ExecuteAsync(
-                """
-                UPDATE agent_sessions SET runner = @runner, runner_until = @until
-                WHERE id = @id AND state IN ('queued', 'running', 'waiting') AND (runner IS NULL OR runner_until IS NULL OR runner_until < @now)
-                """, new { runner, until, id, now }).ConfigureAwait(false);
-            if (taken == 1 && (await connection.QuerySingleOrDefaultAsync<Row>($"{SelectSql} WHERE s.id = @id", new { id }).ConfigureAwait(false)) is { } row)
+            // Most polls find nothing to take: ask before joining the writers.
+            if (await connection.ExecuteScalarAsync<long>(
+                "SELECT COUNT(*) FROM agent_sessions WHERE state IN ('queued', 'running', 'waiting') AND (runner IS NULL OR runner_until IS NULL OR runner_until < @now)",
+                new { now }).ConfigureAwait(false) == 0)
             {
-                claimed.Add(row.ToSession());
+                return [];
             }
         }
 
-        return claimed;
+        return await connections.WriteAsync<IReadOnlyList<AgentSession>>(async (connection, tx) =>
+        {
+            var candidates = (await connection.QueryAsync<string>(
+                $"""
+                SELECT id FROM agent_sessions
+                WHERE state IN ('queued', 'running', 'waiting') AND (runner IS NULL OR runner_until IS NULL OR runner_until < @now)
+                ORDER BY created_at LIMIT {Math.Max(1, max)}
+                """, new { now }, tx).ConfigureAwait(false)).ToList();
+            var claimed = new List<AgentSession>(candidates.Count);
+            foreach (var id in candidates)
+            {
+                var taken = await connection.ExecuteAsync(
+                    """
+                    UPDATE agent_sessions SET runner = @runner, runner_until = @until
+                    WHERE id = @id AND state IN ('queued', 'running', 'waiting') AND (runner IS NULL OR runner_until IS NULL OR runner_until < @now)
+                    """, new { runner, until, id, now }, tx).ConfigureAwait(false);
+                if (taken == 1 && (await connection.QuerySingleOrDefaultAsync<Row>($"{SelectSql} WHERE s.id = @id", new { id }, tx).ConfigureAwait(false)) is { } row)
+                {
+                    claimed.Add(row.ToSession());
+                }
+            }
+
+            return claimed;
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Extends the runner's lease on the sessions it runs.</summary>
@@ -371,25 +404,28 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
             return;
         }
 
-        await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var chunk in ids.Chunk(200))
+        await connections.WriteAsync(async (connection, tx) =>
         {
-            var names = chunk.Select((_, i) => "@id" + i.ToString(CultureInfo.InvariantCulture)).ToList();
-            var args = new DynamicParameters(new { runner, until = Time.Ms(leaseUntil) });
-            for (var i = 0; i < chunk.Length; i++)
+            foreach (var chunk in ids.Chunk(200))
             {
-                args.Add("id" + i.ToString(CultureInfo.InvariantCulture), chunk[i]);
-            }
+                var names = chunk.Select((_, i) => "@id" + i.ToString(CultureInfo.InvariantCulture)).ToList();
+                var args = new DynamicParameters(new { runner, until = Time.Ms(leaseUntil) });
+                for (var i = 0; i < chunk.Length; i++)
+                {
+                    args.Add("id" + i.ToString(CultureInfo.InvariantCulture), chunk[i]);
+                }
 
-            await connection.ExecuteAsync($"UPDATE agent_sessions SET runner_until = @until WHERE runner = @runner AND id IN ({string.Join(", ", names)})", args).ConfigureAwait(false);
-        }
+                await connection.ExecuteAsync($"UPDATE agent_sessions SET runner_until = @until WHERE runner = @runner AND id IN ({string.Join(", ", names)})", args, tx).ConfigureAwait(false);
+            }
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Gives up the lease (on shutdown) so another runner, or this server after a restart, resumes at once.</summary>
     public async Task ReleaseAsync(string runner, string id, CancellationToken cancellationToken = default)
     {
-        await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await connection.ExecuteAsync("UPDATE agent_sessions SET runner = NULL, runner_until = NULL WHERE id = @id AND runner = @runner", new { id, runner }).ConfigureAwait(false);
+        await connections.WriteAsync(
+            (connection, tx) => connection.ExecuteAsync("UPDATE agent_sessions SET runner = NULL, runner_until = NULL WHERE id = @id AND runner = @runner", new { id, runner }, tx),
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -399,21 +435,19 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
     /// </summary>
     public async Task<long> AppendAsync(string sessionId, string kind, string data, SessionProgress? progress = null, CancellationToken cancellationToken = default)
     {
-        long seq;
-        await using (var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false))
+        var seq = await connections.WriteAsync(async (connection, tx) =>
         {
-            await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             var now = Time.Ms(time.GetUtcNow());
-            seq = await connection.ExecuteScalarAsync<long>("SELECT COALESCE(MAX(seq), 0) + 1 FROM agent_session_events WHERE session_id = @sessionId", new { sessionId }, tx).ConfigureAwait(false);
-            await connection.ExecuteAsync("INSERT INTO agent_session_events (session_id, seq, kind, data, at) VALUES (@sessionId, @seq, @kind, @data, @now)",
-                new { sessionId, seq, kind, data, now }, tx).ConfigureAwait(false);
+            var next = await connection.ExecuteScalarAsync<long>("SELECT COALESCE(MAX(seq), 0) + 1 FROM agent_session_events WHERE session_id = @sessionId", new { sessionId }, tx).ConfigureAwait(false);
+            await connection.ExecuteAsync("INSERT INTO agent_session_events (session_id, seq, kind, data, at) VALUES (@sessionId, @next, @kind, @data, @now)",
+                new { sessionId, next, kind, data, now }, tx).ConfigureAwait(false);
             if (progress is not null)
             {
                 await ApplyAsync(connection, tx, sessionId, progress, now).ConfigureAwait(false);
             }
 
-            await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
-        }
+            return next;
+        }, cancellationToken).ConfigureAwait(false);
 
         Changed?.Invoke(sessionId);
         return seq;
@@ -422,11 +456,7 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
     /// <summary>Applies progress without a transcript entry. Returns false when the session had already ended.</summary>
     public async Task<bool> UpdateAsync(string sessionId, SessionProgress progress, CancellationToken cancellationToken = default)
     {
-        bool applied;
-        await using (var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false))
-        {
-            applied = await ApplyAsync(connection, null, sessionId, progress, Time.Ms(time.GetUtcNow())).ConfigureAwait(false);
-        }
+        var applied = await connections.WriteAsync((connection, tx) => ApplyAsync(connection, tx, sessionId, progress, Time.Ms(time.GetUtcNow())), cancellationToken).ConfigureAwait(false);
 
         Changed?.Invoke(sessionId);
         return applied;
@@ -436,12 +466,12 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
     public async Task<SessionApproval> RequestApprovalAsync(AgentSession session, string callId, string action, string resource, string summary, IReadOnlyList<string> policies,
         CancellationToken cancellationToken = default)
     {
-        await using (var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false))
+        var existing = await connections.WriteAsync(async (connection, tx) =>
         {
-            var existing = await connection.QuerySingleOrDefaultAsync<ApprovalRow>($"{ApprovalSql} WHERE session_id = @Id AND call_id = @callId", new { session.Id, callId }).ConfigureAwait(false);
-            if (existing is not null)
+            var row = await connection.QuerySingleOrDefaultAsync<ApprovalRow>($"{ApprovalSql} WHERE session_id = @Id AND call_id = @callId", new { session.Id, callId }, tx).ConfigureAwait(false);
+            if (row is not null)
             {
-                return existing.ToApproval();
+                return row.ToApproval();
             }
 
             // Parameter names must differ by more than case: on PostgreSQL @id and @Id were bound as one parameter, so the
@@ -452,7 +482,12 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
                 VALUES (@approvalId, @orgId, @sessionId, @callId, @action, @resource, @summary, @policies, 'pending', @now)
                 """,
                 // Distinct parameter names: Npgsql matches them case-insensitively, so "id" and "Id" would be one.
-                new { approvalId = Ids.New("apr"), orgId = session.OrgId, sessionId = session.Id, callId, action, resource, summary, policies = JsonSerializer.Serialize(policies), now = Time.Ms(time.GetUtcNow()) }).ConfigureAwait(false);
+                new { approvalId = Ids.New("apr"), orgId = session.OrgId, sessionId = session.Id, callId, action, resource, summary, policies = JsonSerializer.Serialize(policies), now = Time.Ms(time.GetUtcNow()) }, tx).ConfigureAwait(false);
+            return null;
+        }, cancellationToken).ConfigureAwait(false);
+        if (existing is not null)
+        {
+            return existing;
         }
 
         Changed?.Invoke(session.Id);
@@ -469,19 +504,30 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
     /// <summary>Takes the messages people sent since the last call (each is handed out once).</summary>
     public async Task<IReadOnlyList<InboxMessage>> TakeInboxAsync(string sessionId, CancellationToken cancellationToken = default)
     {
-        await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
-        var rows = (await connection.QueryAsync<InboxRow>("SELECT id AS Id, text AS Text, sent_by AS SentBy, sent_at AS SentAt FROM agent_session_inbox WHERE session_id = @sessionId AND taken_at IS NULL ORDER BY sent_at, id",
-            new { sessionId }).ConfigureAwait(false)).ToList();
-        var taken = new List<InboxMessage>(rows.Count);
-        foreach (var row in rows)
+        const string Pending = "SELECT id AS Id, text AS Text, sent_by AS SentBy, sent_at AS SentAt FROM agent_session_inbox WHERE session_id = @sessionId AND taken_at IS NULL ORDER BY sent_at, id";
+        await using (var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (await connection.ExecuteAsync("UPDATE agent_session_inbox SET taken_at = @now WHERE id = @Id AND taken_at IS NULL", new { now = Time.Ms(time.GetUtcNow()), row.Id }).ConfigureAwait(false) == 1)
+            // Nearly always empty: only a message that is there joins the writers.
+            if (!(await connection.QueryAsync<InboxRow>(Pending, new { sessionId }).ConfigureAwait(false)).Any())
             {
-                taken.Add(new InboxMessage(row.Id, row.Text, row.SentBy, Time.At(row.SentAt)));
+                return [];
             }
         }
 
-        return taken;
+        return await connections.WriteAsync<IReadOnlyList<InboxMessage>>(async (connection, tx) =>
+        {
+            var rows = (await connection.QueryAsync<InboxRow>(Pending, new { sessionId }, tx).ConfigureAwait(false)).ToList();
+            var taken = new List<InboxMessage>(rows.Count);
+            foreach (var row in rows)
+            {
+                if (await connection.ExecuteAsync("UPDATE agent_session_inbox SET taken_at = @now WHERE id = @Id AND taken_at IS NULL", new { now = Time.Ms(time.GetUtcNow()), row.Id }, tx).ConfigureAwait(false) == 1)
+                {
+                    taken.Add(new InboxMessage(row.Id, row.Text, row.SentBy, Time.At(row.SentAt)));
+                }
+            }
+
+            return taken;
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Counts sessions per state (for the runner's metrics and the benchmark).</summary>
@@ -562,10 +608,10 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
         return rows.Select(r => new SessionEvent(r.Seq, r.Kind, r.Data, Time.At(r.At))).ToList();
     }
 
-    private static async Task<(OrgAccess Access, AgentSession Session)> ResolveAsync(DbConnection connection, Actor actor, string org, string id)
+    private static async Task<(OrgAccess Access, AgentSession Session)> ResolveAsync(DbConnection connection, Actor actor, string org, string id, DbTransaction? tx = null)
     {
-        var access = await OrgAccess.ResolveAsync(connection, actor, org).ConfigureAwait(false);
-        var row = await connection.QuerySingleOrDefaultAsync<Row>($"{SelectSql} WHERE s.id = @id AND s.org_id = @OrgId", new { id, access.OrgId }).ConfigureAwait(false);
+        var access = await OrgAccess.ResolveAsync(connection, actor, org, tx).ConfigureAwait(false);
+        var row = await connection.QuerySingleOrDefaultAsync<Row>($"{SelectSql} WHERE s.id = @id AND s.org_id = @OrgId", new { id, access.OrgId }, tx).ConfigureAwait(false);
         // Another member's session is "not found" for a member, exactly like one that does not exist.
         if (row is null || (!SeesAll(access) && row.UserId != actor.UserId))
         {
@@ -672,6 +718,16 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
             BaseCommit = BaseCommit, Branch = Branch, CommitSha = CommitSha, PrUrl = PrUrl, Summary = Summary,
             CreatedAt = Time.At(CreatedAt), StartedAt = Time.At(StartedAt), UpdatedAt = Time.At(UpdatedAt), EndedAt = Time.At(EndedAt),
         };
+    }
+
+    private sealed class PulseRow
+    {
+        public string State { get; set; } = string.Empty;
+        public string? StateReason { get; set; }
+        public long Steps { get; set; }
+        public long CostMicros { get; set; }
+        public long? StartedAt { get; set; }
+        public long Inbox { get; set; }
     }
 
     private sealed class EventRow

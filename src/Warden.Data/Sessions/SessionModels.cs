@@ -278,3 +278,12 @@ public sealed record SessionProgress
     /// <summary>The closing summary.</summary>
     public string? Summary { get; init; }
 }
+
+/// <summary>A session's state and counters as the runner checks them before each step (<see cref="AgentSessionStore.PeekAsync"/>).</summary>
+/// <param name="State">The state.</param>
+/// <param name="StateReason">Why it is in that state.</param>
+/// <param name="Steps">Model calls so far.</param>
+/// <param name="CostMicros">Cost so far.</param>
+/// <param name="StartedAt">When it started running.</param>
+/// <param name="InboxWaiting">True when messages wait to be taken.</param>
+public sealed record SessionPulse(string State, string? StateReason, int Steps, long CostMicros, DateTimeOffset? StartedAt, bool InboxWaiting);

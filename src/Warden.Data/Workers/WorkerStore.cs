@@ -130,22 +130,20 @@ public sealed class WorkerStore(ConnectionFactory connections, TimeProvider time
     public async Task SetStateAsync(Actor actor, string workerId, WorkerState state, string? reason, CancellationToken cancellationToken = default)
     {
         RequireSystem(actor);
-        await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
         var now = Time.Ms(time.GetUtcNow());
-        await connection.ExecuteAsync(
+        await connections.WriteAsync((connection, tx) => connection.ExecuteAsync(
             state is WorkerState.Lost or WorkerState.Offline
                 ? "UPDATE workers SET state = @name, state_reason = @reason, disconnected_at = COALESCE(CASE WHEN state IN ('online', 'draining') THEN @now END, disconnected_at, @now) WHERE id = @workerId"
                 : "UPDATE workers SET state = @name, state_reason = @reason WHERE id = @workerId",
-            new { name = state.ToName(), reason, now, workerId }).ConfigureAwait(false);
+            new { name = state.ToName(), reason, now, workerId }, tx), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Records a heartbeat (gateway only; it calls at most about once a minute per worker, the live view is in memory).</summary>
     public async Task RecordHeartbeatAsync(Actor actor, string workerId, int running, CancellationToken cancellationToken = default)
     {
         RequireSystem(actor);
-        await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await connection.ExecuteAsync("UPDATE workers SET last_heartbeat_at = @now, running = @running WHERE id = @workerId",
-            new { now = Time.Ms(time.GetUtcNow()), running, workerId }).ConfigureAwait(false);
+        await connections.WriteAsync((connection, tx) => connection.ExecuteAsync("UPDATE workers SET last_heartbeat_at = @now, running = @running WHERE id = @workerId",
+            new { now = Time.Ms(time.GetUtcNow()), running, workerId }, tx), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -170,13 +168,12 @@ public sealed class WorkerStore(ConnectionFactory connections, TimeProvider time
     public async Task BindSessionAsync(Actor actor, string sessionId, string orgId, string poolId, string workerId, string? repository, CancellationToken cancellationToken = default)
     {
         RequireSystem(actor);
-        await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
         var now = Time.Ms(time.GetUtcNow());
         try
         {
-            await connection.ExecuteAsync(
+            await connections.WriteAsync((connection, tx) => connection.ExecuteAsync(
                 "INSERT INTO worker_sessions (session_id, org_id, pool_id, worker_id, state, repository, created_at, updated_at) VALUES (@sessionId, @orgId, @poolId, @workerId, 'assigned', @repository, @now, @now)",
-                new { sessionId, orgId, poolId, workerId, repository, now }).ConfigureAwait(false);
+                new { sessionId, orgId, poolId, workerId, repository, now }, tx), cancellationToken).ConfigureAwait(false);
         }
         catch (DbException e) when (UniqueViolation.Is(e))
         {
@@ -188,10 +185,9 @@ public sealed class WorkerStore(ConnectionFactory connections, TimeProvider time
     public async Task<bool> SetSessionStateAsync(Actor actor, string sessionId, WorkerSessionState state, string? reason, CancellationToken cancellationToken = default)
     {
         RequireSystem(actor);
-        await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
-        var changed = await connection.ExecuteAsync(
+        var changed = await connections.WriteAsync((connection, tx) => connection.ExecuteAsync(
             "UPDATE worker_sessions SET state = @name, reason = @reason, updated_at = @now WHERE session_id = @sessionId AND state IN ('assigned', 'ready')",
-            new { name = state.ToName(), reason, now = Time.Ms(time.GetUtcNow()), sessionId }).ConfigureAwait(false);
+            new { name = state.ToName(), reason, now = Time.Ms(time.GetUtcNow()), sessionId }, tx), cancellationToken).ConfigureAwait(false);
         return changed > 0;
     }
 

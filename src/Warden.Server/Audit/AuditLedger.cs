@@ -44,7 +44,9 @@ public sealed class AuditLedger : IAuditRecorder, IAsyncDisposable
         var keys = new AuditKeyStore(connections, secrets, time);
         var keyring = await keys.LoadOrCreateAsync(cancellationToken).ConfigureAwait(false);
         var store = new SqlAuditLedgerStore(connections);
-        var writer = await AuditWriter.StartAsync(store, (options ?? DefaultOptions(ledgerId)) with { LedgerId = ledgerId }, keyring, time, cancellationToken: cancellationToken).ConfigureAwait(false);
+        // The writer's batches queue with the server's other SQLite writers rather than meeting them in the busy handler.
+        var writer = await AuditWriter.StartAsync(new WriteQueuedLedgerStore(store, connections), (options ?? DefaultOptions(ledgerId)) with { LedgerId = ledgerId }, keyring, time,
+            cancellationToken: cancellationToken).ConfigureAwait(false);
         return new AuditLedger(writer, store, keys, ledgerId);
     }
 

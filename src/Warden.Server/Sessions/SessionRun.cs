@@ -94,7 +94,10 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
     private async Task StepAsync()
     {
         _overhead.Restart();
-        _session = await s.Store.LoadAsync(_session.Id, cancel).ConfigureAwait(false) ?? throw new SessionEndedException(SessionStates.Failed, "The session was deleted.");
+        // One small read per step: the state (a person may have cancelled on another server), the counters the limits
+        // are checked against, and whether messages wait. The rest of the session does not change under the runner.
+        var pulse = await s.Store.PeekAsync(_session.Id, cancel).ConfigureAwait(false) ?? throw new SessionEndedException(SessionStates.Failed, "The session was deleted.");
+        _session = _session with { State = pulse.State, StateReason = pulse.StateReason, Steps = pulse.Steps, CostMicros = pulse.CostMicros, StartedAt = pulse.StartedAt };
         if (SessionStates.IsFinal(_session.State))
         {
             throw new SessionEndedException(_session.State, _session.StateReason ?? _session.State, alreadyStored: true);
@@ -114,7 +117,7 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
         }
 
         CheckLimits();
-        foreach (var message in await s.Store.TakeInboxAsync(_session.Id, cancel).ConfigureAwait(false))
+        foreach (var message in pulse.InboxWaiting ? await s.Store.TakeInboxAsync(_session.Id, cancel).ConfigureAwait(false) : [])
         {
             var text = $"Message from {message.SentBy}: {message.Text}";
             await s.Store.AppendAsync(_session.Id, SessionEventKinds.Message, Serialize(new JsonObject { ["text"] = message.Text, ["by"] = message.SentBy }), null, cancel).ConfigureAwait(false);

@@ -20,7 +20,13 @@ namespace Warden.Worker.Workspaces;
 /// </remarks>
 public sealed partial class WorkspacePreparer
 {
-    private static readonly ConcurrentDictionary<string, SemaphoreSlim> MirrorLocks = new(StringComparer.Ordinal);
+    // Git's automatic maintenance (gc --auto, maintenance run --auto) starts in the background after a fetch and
+    // writes and removes files such as objects/maintenance.lock in the mirror while workspaces are being copied from
+    // it, which makes such a copy fail. It is off in every mirror; the mirror is packed here instead, under its lock,
+    // and only while no workspace is being cloned from it.
+    private static readonly string[] NoAutoMaintenance = ["-c", "maintenance.auto=false", "-c", "gc.auto=0"];
+    private const int UpdatesPerMaintenance = 50;
+    private static readonly ConcurrentDictionary<string, MirrorState> Mirrors = new(StringComparer.Ordinal);
     private readonly string _workspaces;
     private readonly string _mirrors;
 
@@ -83,10 +89,19 @@ public sealed partial class WorkspacePreparer
         }
 
         var mirror = MirrorPath(repository);
-        var fromMirror = await UpdateMirrorAsync(repository, mirror, credential, cancellationToken).ConfigureAwait(false);
+        var state = Mirrors.GetOrAdd(mirror, _ => new MirrorState());
+        var fromMirror = await UpdateMirrorAsync(repository, mirror, state, credential, cancellationToken).ConfigureAwait(false);
         try
         {
-            await Git.RequireAsync("Cloning the workspace from the mirror", ["clone", "--quiet", "--no-hardlinks", "--no-checkout", "--", mirror, workspace], null, null, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await Git.RequireAsync("Cloning the workspace from the mirror", ["clone", "--quiet", "--no-hardlinks", "--no-checkout", "--", mirror, workspace], null, null, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref state.Cloning);
+            }
+
             await Git.RequireAsync("Setting the workspace's origin", ["remote", "set-url", "origin", repository], workspace, null, cancellationToken).ConfigureAwait(false);
             var commit = await ResolveAsync(workspace, baseRef, cancellationToken).ConfigureAwait(false);
             await Git.RequireAsync("Checking out the base", ["checkout", "--quiet", "-B", "warden/" + sessionId, commit], workspace, null, cancellationToken).ConfigureAwait(false);
@@ -102,36 +117,57 @@ public sealed partial class WorkspacePreparer
     /// <summary>Deletes a session's workspace (best effort: a file still held open is left for the next cleanup).</summary>
     public void Release(string sessionId) => TryDelete(WorkspacePath(sessionId));
 
-    private async Task<bool> UpdateMirrorAsync(string repository, string mirror, SessionCredential? credential, CancellationToken cancellationToken)
+    /// <summary>
+    /// Brings the mirror up to date (or makes it) and counts the caller as cloning from it; the caller decrements
+    /// <see cref="MirrorState.Cloning"/> when its clone is done.
+    /// </summary>
+    private async Task<bool> UpdateMirrorAsync(string repository, string mirror, MirrorState state, SessionCredential? credential, CancellationToken cancellationToken)
     {
-        var gate = MirrorLocks.GetOrAdd(mirror, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (File.Exists(Path.Combine(mirror, "HEAD")))
-            {
-                await Git.RequireAsync("Fetching into the mirror cache", ["remote", "update", "--prune"], mirror, credential, cancellationToken).ConfigureAwait(false);
-                return true;
-            }
-
-            // Clone beside the final path and rename, so a clone cut short is never mistaken for a cached mirror.
-            var partial = mirror + ".partial-" + Guid.NewGuid().ToString("N")[..8];
-            try
-            {
-                await Git.RequireAsync("Cloning the repository", ["clone", "--quiet", "--mirror", "--", repository, partial], null, credential, cancellationToken).ConfigureAwait(false);
-                Directory.Move(partial, mirror);
-            }
-            finally
-            {
-                TryDelete(partial);
-            }
-
-            return false;
+            var fromMirror = await FetchOrCloneMirrorAsync(repository, mirror, state, credential, cancellationToken).ConfigureAwait(false);
+            // Counted before the lock is released, so maintenance (which runs under the lock) never overlaps a clone.
+            Interlocked.Increment(ref state.Cloning);
+            return fromMirror;
         }
         finally
         {
-            gate.Release();
+            state.Gate.Release();
         }
+    }
+
+    private async Task<bool> FetchOrCloneMirrorAsync(string repository, string mirror, MirrorState state, SessionCredential? credential, CancellationToken cancellationToken)
+    {
+        if (File.Exists(Path.Combine(mirror, "HEAD")))
+        {
+            // -c as well as the mirror's own config: mirrors made before maintenance was turned off.
+            await Git.RequireAsync("Fetching into the mirror cache", [.. NoAutoMaintenance, "remote", "update", "--prune"], mirror, credential, cancellationToken).ConfigureAwait(false);
+            if (++state.UpdatesSinceMaintenance >= UpdatesPerMaintenance && Volatile.Read(ref state.Cloning) == 0)
+            {
+                state.UpdatesSinceMaintenance = 0;
+                // In the foreground, with git's usual thresholds: usually a quick "nothing to do". A failure only
+                // leaves the mirror unpacked a while longer.
+                await Git.RunAsync(["-c", "maintenance.auto=false", "-c", "gc.auto=6700", "-c", "gc.autoDetach=false", "gc", "--auto", "--quiet"], mirror, null, cancellationToken).ConfigureAwait(false);
+            }
+
+            return true;
+        }
+
+        // Clone beside the final path and rename, so a clone cut short is never mistaken for a cached mirror.
+        var partial = mirror + ".partial-" + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            await Git.RequireAsync("Cloning the repository", ["clone", "--quiet", "--mirror", "--config", "maintenance.auto=false", "--config", "gc.auto=0", "--", repository, partial],
+                null, credential, cancellationToken).ConfigureAwait(false);
+            Directory.Move(partial, mirror);
+        }
+        finally
+        {
+            TryDelete(partial);
+        }
+
+        return false;
     }
 
     private async Task<string> ResolveAsync(string workspace, string? baseRef, CancellationToken cancellationToken)
@@ -195,4 +231,17 @@ public sealed partial class WorkspacePreparer
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,100}$", RegexOptions.CultureInvariant)]
     private static partial Regex SafeName();
+
+    /// <summary>One mirror's lock and what runs against it.</summary>
+    private sealed class MirrorState
+    {
+        /// <summary>Held while the mirror is fetched into, made or packed.</summary>
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+
+        /// <summary>Workspaces being cloned from the mirror now.</summary>
+        public int Cloning;
+
+        /// <summary>Fetches since the mirror was last packed (changed under <see cref="Gate"/> only).</summary>
+        public int UpdatesSinceMaintenance;
+    }
 }
