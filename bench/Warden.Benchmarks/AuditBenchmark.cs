@@ -28,23 +28,37 @@ public static class AuditBenchmark
     {
         var events = IntArg(args, "--events", 200_000);
         var postgres = StringArg(args, "--postgres") ?? Environment.GetEnvironmentVariable("WARDEN_BENCH_POSTGRES") ?? "Host=127.0.0.1;Port=5432;Username=warden;Password=warden;Database=postgres";
-        Console.WriteLine($"# Audit ledger benchmark: {events:N0} events per case, {Environment.ProcessorCount} cores, {RuntimeDesc()}");
+        // Subsets for repeated runs and profiling: --engines sqlite,postgres --writers 1,16 --appends-only / --verify-only.
+        var engines = (StringArg(args, "--engines") ?? "sqlite,postgres").Split(',');
+        var writerCounts = (StringArg(args, "--writers") ?? "1,16").Split(',').Select(w => int.Parse(w, CultureInfo.InvariantCulture)).ToArray();
+        var appends = !args.Contains("--verify-only");
+        var verify = !args.Contains("--appends-only");
+        Console.WriteLine($"# Audit ledger benchmark: {events:N0} events per case, {Environment.ProcessorCount} cores, {RuntimeDesc()}, load average {LoadAverage()}");
         Console.WriteLine();
-        Console.WriteLine("| engine | writers | ledger appends/s | baseline inserts/s | ratio | batches | avg batch |");
-        Console.WriteLine("|---|---|---|---|---|---|---|");
-        foreach (var engine in new[] { "sqlite", "postgres" })
+        if (appends)
         {
-            foreach (var writers in new[] { 1, 16 })
+            Console.WriteLine("| engine | writers | ledger appends/s | baseline inserts/s | ratio | batches | avg batch | load average |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|");
+            foreach (var engine in engines)
             {
-                await using var db = await BenchDatabase.CreateAsync(engine, postgres);
-                var baseline = await BaselineInsertsAsync(db.Connections, events);
-                await using var db2 = await BenchDatabase.CreateAsync(engine, postgres);
-                var (rate, batches) = await LedgerAppendsAsync(db2.Connections, events, writers);
-                Console.WriteLine($"| {engine} | {writers} | {rate:N0} | {baseline:N0} | {rate / baseline:0.00} | {batches:N0} | {events / (double)batches:0} |");
+                foreach (var writers in writerCounts)
+                {
+                    await using var db = await BenchDatabase.CreateAsync(engine, postgres);
+                    var baseline = await BaselineInsertsAsync(db.Connections, events);
+                    await using var db2 = await BenchDatabase.CreateAsync(engine, postgres);
+                    var (rate, batches) = await LedgerAppendsAsync(db2.Connections, events, writers);
+                    Console.WriteLine($"| {engine} | {writers} | {rate:N0} | {baseline:N0} | {rate / baseline:0.00} | {batches:N0} | {events / (double)batches:0} | {LoadAverage()} |");
+                }
             }
+
+            Console.WriteLine();
         }
 
-        Console.WriteLine();
+        if (!verify)
+        {
+            return 0;
+        }
+
         Console.WriteLine("| verification | events/s | baseline SHA-256/s | ratio |");
         Console.WriteLine("|---|---|---|---|");
         await using (var db = await BenchDatabase.CreateAsync("sqlite", postgres))
@@ -74,6 +88,8 @@ public static class AuditBenchmark
             }, events);
             Console.WriteLine($"| in memory (rows already read) | {memory:N0} | {sha:N0} | {memory / sha:0.00} |");
             Console.WriteLine($"| from SQLite (read + verify) | {storeRate:N0} | {sha:N0} | {storeRate / sha:0.00} |");
+            Console.WriteLine();
+            Console.WriteLine($"load average {LoadAverage()}");
         }
 
         return 0;
@@ -310,6 +326,10 @@ public static class AuditBenchmark
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
+
+    /// <summary>The one-minute load average (Linux), so every figure carries how busy the shared machine was.</summary>
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
 
     private static string RuntimeDesc() => System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription;
 
