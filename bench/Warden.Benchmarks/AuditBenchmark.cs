@@ -37,17 +37,19 @@ public static class AuditBenchmark
         Console.WriteLine();
         if (appends)
         {
-            Console.WriteLine("| engine | writers | ledger appends/s | baseline inserts/s | ratio | batches | avg batch | load average |");
-            Console.WriteLine("|---|---|---|---|---|---|---|---|");
+            Console.WriteLine("| engine | writers | ledger appends/s | baseline inserts/s | ratio | batches | avg batch | CPU µs/event ledger / baseline | load average |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
             foreach (var engine in engines)
             {
                 foreach (var writers in writerCounts)
                 {
                     await using var db = await BenchDatabase.CreateAsync(engine, postgres);
+                    var cpu = Environment.CpuUsage.TotalTime;
                     var baseline = await BaselineInsertsAsync(db.Connections, events);
+                    var baselineCpu = (Environment.CpuUsage.TotalTime - cpu).TotalMicroseconds / events;
                     await using var db2 = await BenchDatabase.CreateAsync(engine, postgres);
-                    var (rate, batches) = await LedgerAppendsAsync(db2.Connections, events, writers);
-                    Console.WriteLine($"| {engine} | {writers} | {rate:N0} | {baseline:N0} | {rate / baseline:0.00} | {batches:N0} | {events / (double)batches:0} | {LoadAverage()} |");
+                    var (rate, batches, ledgerCpu) = await LedgerAppendsAsync(db2.Connections, events, writers);
+                    Console.WriteLine($"| {engine} | {writers} | {rate:N0} | {baseline:N0} | {rate / baseline:0.00} | {batches:N0} | {events / (double)batches:0} | {ledgerCpu:0.0} / {baselineCpu:0.0} | {LoadAverage()} |");
                 }
             }
 
@@ -95,11 +97,13 @@ public static class AuditBenchmark
         return 0;
     }
 
-    private static async Task<(double Rate, long Batches)> LedgerAppendsAsync(ConnectionFactory connections, int events, int writers)
+    /// <summary>Appends/s, store calls, and the process's CPU time per event over the timed part (all threads, both cores).</summary>
+    private static async Task<(double Rate, long Batches, double CpuMicroseconds)> LedgerAppendsAsync(ConnectionFactory connections, int events, int writers)
     {
         var ledger = await OpenLedgerAsync(connections);
         await using var writer = ledger.Writer;
         var perWriter = events / writers;
+        var cpu = Environment.CpuUsage.TotalTime;
         var sw = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
         {
@@ -120,6 +124,7 @@ public static class AuditBenchmark
             }
         })));
         sw.Stop();
+        var cpuPerEvent = (Environment.CpuUsage.TotalTime - cpu).TotalMicroseconds / (perWriter * writers);
         var rate = perWriter * writers / sw.Elapsed.TotalSeconds;
         var report = await StoreVerifier.VerifyAsync(ledger.Store, ledger.LedgerId, ledger.Keys);
         if (!report.IsIntact || report.EventsVerified != perWriter * writers)
@@ -127,7 +132,7 @@ public static class AuditBenchmark
             throw new InvalidOperationException($"Benchmark ledger did not verify: {report.Problem?.Message} ({report.EventsVerified} events)");
         }
 
-        return (rate, writer.BatchCount);
+        return (rate, writer.BatchCount, cpuPerEvent);
     }
 
     /// <summary>

@@ -25,6 +25,7 @@ namespace Warden.Audit;
 public sealed class AuditWriter : IAsyncDisposable
 {
     private readonly IAuditLedgerStore _store;
+    private readonly IEncodedAuditLedgerStore? _encodedStore;
     private readonly AuditWriterOptions _options;
     private AuditKeyring? _keyring;
     private readonly TimeProvider _time;
@@ -51,6 +52,7 @@ public sealed class AuditWriter : IAsyncDisposable
     private AuditWriter(IAuditLedgerStore store, AuditWriterOptions options, AuditKeyring? keyring, TimeProvider time, IMeterFactory? meterFactory)
     {
         _store = store;
+        _encodedStore = store as IEncodedAuditLedgerStore;
         _options = options;
         _keyring = keyring;
         _time = time;
@@ -488,8 +490,15 @@ public sealed class AuditWriter : IAsyncDisposable
                 await LoadHeadAsync(CancellationToken.None).ConfigureAwait(false);
             }
 
-            events = BuildEvents(batch, eventCount);
-            await _store.AppendAsync(events, CancellationToken.None).ConfigureAwait(false);
+            events = BuildEvents(batch, eventCount, out var bodies);
+            if (bodies is not null)
+            {
+                await _encodedStore!.AppendEncodedAsync(events, bodies, CancellationToken.None).ConfigureAwait(false);
+            }
+            else
+            {
+                await _store.AppendAsync(events, CancellationToken.None).ConfigureAwait(false);
+            }
         }
         catch (Exception ex)
         {
@@ -518,12 +527,18 @@ public sealed class AuditWriter : IAsyncDisposable
         }
     }
 
-    private AuditEvent[] BuildEvents(List<WriterRequest> batch, int eventCount)
+    /// <summary>
+    /// Sequences, times and hashes the batch. For a store that keeps the canonical bytes
+    /// (<see cref="IEncodedAuditLedgerStore"/>), <paramref name="bodies"/> holds each event's encoding, the very bytes
+    /// just hashed, so the store need not encode them again.
+    /// </summary>
+    private AuditEvent[] BuildEvents(List<WriterRequest> batch, int eventCount, out byte[][]? bodies)
     {
         // One time per batch, never earlier than the previous batch, so ledger time is monotonic even if the clock steps back.
         var now = TruncateToMilliseconds(_time.GetUtcNow());
         var timestamp = now > _lastTimestamp ? now : _lastTimestamp;
         var events = new AuditEvent[eventCount];
+        bodies = _encodedStore is null ? null : new byte[eventCount][];
         var sequence = _lastSequence;
         var previous = _lastHash;
         var buffer = CanonicalBuffer.Rent();
@@ -537,10 +552,22 @@ public sealed class AuditWriter : IAsyncDisposable
                     var (draft, tail) = request.Get(j);
                     sequence++;
                     buffer.Clear();
-                    previous.WriteTo(buffer.Reserve(AuditHash.Size));
                     AuditCanonicalJson.WriteEventHead(sequence, timestamp, buffer);
-                    buffer.Raw(tail);
-                    var hash = AuditHash.Compute(buffer.WrittenSpan);
+                    AuditHash hash;
+                    if (bodies is not null)
+                    {
+                        var body = new byte[buffer.Length + tail.Length];
+                        buffer.WrittenSpan.CopyTo(body);
+                        tail.CopyTo(body, buffer.Length);
+                        bodies[index] = body;
+                        hash = AuditHash.Compute(previous, body);
+                    }
+                    else
+                    {
+                        buffer.Raw(tail);
+                        hash = AuditHash.Compute(previous, buffer.WrittenSpan);
+                    }
+
                     events[index++] = new AuditEvent
                     {
                         Sequence = sequence,
