@@ -22,14 +22,37 @@ public static class StoreVerifier
             }
         }
 
+        // Reading rows and re-hashing them are the two costs, of about the same size: rows are read in chunks, and
+        // each chunk is verified (hashed on the cores the reader leaves free, then checked in order) while the next
+        // one is read. Chunks are verified one after the other, in stored order.
+        var chunk = new EncodedAuditEvent[Chunk];
+        var spare = new EncodedAuditEvent[Chunk];
+        var count = 0;
+        var verifying = Task.FromResult(true);
         await foreach (var row in store.ReadRowsAsync(1, long.MaxValue, cancellationToken).ConfigureAwait(false))
         {
-            if (!verifier.AddEncodedEvent(row.Sequence, new AuditHash(row.PreviousHash), new AuditHash(row.Hash), row.Body))
+            chunk[count++] = new EncodedAuditEvent(row.Sequence, new AuditHash(row.PreviousHash), new AuditHash(row.Hash), row.Body);
+            if (count == Chunk)
             {
-                break;
+                if (!await verifying.ConfigureAwait(false))
+                {
+                    return verifier.Complete();
+                }
+
+                var full = chunk;
+                verifying = Task.Run(() => verifier.AddEncodedEvents(full), cancellationToken);
+                (chunk, spare) = (spare, full);
+                count = 0;
             }
+        }
+
+        if (await verifying.ConfigureAwait(false))
+        {
+            verifier.AddEncodedEvents(chunk.AsMemory(0, count));
         }
 
         return verifier.Complete();
     }
+
+    private const int Chunk = 4096;
 }
