@@ -190,19 +190,20 @@ public static class AuditBenchmark
                 Check(raw.sqlite3_prepare_v2(db, $"INSERT INTO audit_events ({Columns}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)", out var stmt));
                 using (stmt)
                 {
+                    var text = new byte[768];
                     for (var i = start; i < start + count; i++)
                     {
                         Check(raw.sqlite3_bind_int64(stmt, 1, i + 1));
                         Check(raw.sqlite3_bind_int64(stmt, 2, ts));
-                        Check(raw.sqlite3_bind_text(stmt, 3, "org_bench"u8));
-                        Check(raw.sqlite3_bind_text(stmt, 4, "agent_session"u8));
-                        BindText(stmt, 5, sessions[i % 16]);
-                        Check(raw.sqlite3_bind_text(stmt, 6, "tool.call"u8));
-                        Check(raw.sqlite3_bind_text(stmt, 7, "tool"u8));
-                        Check(raw.sqlite3_bind_text(stmt, 8, "shell"u8));
-                        BindText(stmt, 9, sessions[i % 16]);
-                        Check(raw.sqlite3_bind_text(stmt, 10, "warden"u8));
-                        Check(raw.sqlite3_bind_text(stmt, 11, "success"u8));
+                        BindText(stmt, 3, "org_bench", text);
+                        BindText(stmt, 4, "agent_session", text);
+                        BindText(stmt, 5, sessions[i % 16], text);
+                        BindText(stmt, 6, "tool.call", text);
+                        BindText(stmt, 7, "tool", text);
+                        BindText(stmt, 8, "shell", text);
+                        BindText(stmt, 9, sessions[i % 16], text);
+                        BindText(stmt, 10, "warden", text);
+                        BindText(stmt, 11, "success", text);
                         Check(raw.sqlite3_bind_blob(stmt, 12, hash));
                         Check(raw.sqlite3_bind_blob(stmt, 13, hash));
                         Check(raw.sqlite3_bind_blob(stmt, 14, body));
@@ -222,12 +223,9 @@ public static class AuditBenchmark
         return events / sw.Elapsed.TotalSeconds;
     }
 
-    /// <summary>As the store binds strings: UTF-8 encoded on the stack, copied by SQLite.</summary>
-    private static void BindText(sqlite3_stmt stmt, int index, string value)
-    {
-        Span<byte> utf8 = stackalloc byte[256];
-        Check(raw.sqlite3_bind_text(stmt, index, utf8[..System.Text.Encoding.UTF8.GetBytes(value, utf8)]));
-    }
+    /// <summary>As the store binds strings: encoded to UTF-8 into a scratch buffer, copied by SQLite.</summary>
+    private static void BindText(sqlite3_stmt stmt, int index, string value, byte[] scratch) =>
+        Check(raw.sqlite3_bind_text(stmt, index, scratch.AsSpan(0, System.Text.Encoding.UTF8.GetBytes(value, scratch))));
 
     private static void Check(int rc)
     {

@@ -47,7 +47,6 @@ public sealed class SqlAuditLedgerStore(ConnectionFactory connections) : IEncode
     /// <summary>One transaction: the chain-continuity check, then the rows; <paramref name="canonical"/> null encodes here.</summary>
     private async ValueTask AppendCoreAsync(IReadOnlyList<AuditEvent> events, IReadOnlyList<byte[]>? canonical, CancellationToken cancellationToken)
     {
-
         await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         if (connections.Dialect == SqlDialect.Postgres)
@@ -115,20 +114,21 @@ public sealed class SqlAuditLedgerStore(ConnectionFactory connections) : IEncode
         {
             Span<byte> prev = stackalloc byte[AuditHash.Size];
             Span<byte> hash = stackalloc byte[AuditHash.Size];
+            Span<byte> text = stackalloc byte[ShortText * 3];
             for (var i = 0; i < events.Count; i++)
             {
                 var e = events[i];
                 Check(raw.sqlite3_bind_int64(stmt, 1, e.Sequence), db);
                 Check(raw.sqlite3_bind_int64(stmt, 2, e.Timestamp.ToUnixTimeMilliseconds()), db);
-                BindText(stmt, 3, e.OrgId, db);
-                BindText(stmt, 4, AuditCanonicalJson.ToText(e.Actor.Kind), db);
-                BindText(stmt, 5, e.Actor.Id, db);
-                BindText(stmt, 6, e.Action, db);
-                BindText(stmt, 7, e.Resource?.Type, db);
-                BindText(stmt, 8, e.Resource?.Id, db);
-                BindText(stmt, 9, e.Source.SessionId, db);
-                BindText(stmt, 10, e.Source.Vendor, db);
-                BindText(stmt, 11, AuditCanonicalJson.ToText(e.Outcome), db);
+                BindText(stmt, 3, e.OrgId, text, db);
+                BindText(stmt, 4, AuditCanonicalJson.ToText(e.Actor.Kind), text, db);
+                BindText(stmt, 5, e.Actor.Id, text, db);
+                BindText(stmt, 6, e.Action, text, db);
+                BindText(stmt, 7, e.Resource?.Type, text, db);
+                BindText(stmt, 8, e.Resource?.Id, text, db);
+                BindText(stmt, 9, e.Source.SessionId, text, db);
+                BindText(stmt, 10, e.Source.Vendor, text, db);
+                BindText(stmt, 11, AuditCanonicalJson.ToText(e.Outcome), text, db);
                 e.PreviousHash.WriteTo(prev);
                 e.Hash.WriteTo(hash);
                 Check(raw.sqlite3_bind_blob(stmt, 12, prev), db);
@@ -152,11 +152,14 @@ public sealed class SqlAuditLedgerStore(ConnectionFactory connections) : IEncode
         }
     }
 
+    // Strings up to this many UTF-16 units are encoded into a stack buffer (at most 3 UTF-8 bytes each).
+    private const int ShortText = 256;
+
     /// <summary>
-    /// Binds a string as UTF-8 text (SQLite copies it: SQLITE_TRANSIENT), NULL for null. Short strings go through the
-    /// stack; an empty string needs the terminated form, because a zero-length span would bind NULL.
+    /// Binds a string as UTF-8 text (SQLite copies it: SQLITE_TRANSIENT), NULL for null. Short strings go through
+    /// <paramref name="scratch"/>; an empty string needs the terminated form, because a zero-length span would bind NULL.
     /// </summary>
-    private static void BindText(sqlite3_stmt stmt, int index, string? value, sqlite3 db)
+    private static void BindText(sqlite3_stmt stmt, int index, string? value, Span<byte> scratch, sqlite3 db)
     {
         int rc;
         if (value is null)
@@ -167,11 +170,10 @@ public sealed class SqlAuditLedgerStore(ConnectionFactory connections) : IEncode
         {
             rc = raw.sqlite3_bind_text(stmt, index, utf8z.FromSpan("\0"u8));
         }
-        else if (value.Length <= 256)
+        else if (value.Length <= ShortText)
         {
-            Span<byte> utf8 = stackalloc byte[256 * 3];
-            var length = System.Text.Encoding.UTF8.GetBytes(value, utf8);
-            rc = raw.sqlite3_bind_text(stmt, index, utf8[..length]);
+            var length = System.Text.Encoding.UTF8.GetBytes(value, scratch);
+            rc = raw.sqlite3_bind_text(stmt, index, scratch[..length]);
         }
         else
         {
