@@ -16,8 +16,9 @@ namespace Warden.Audit;
 /// </summary>
 /// <remarks>
 /// Validation, redaction and details canonicalisation run on the caller's thread (they are CPU work that
-/// parallelises across callers); the loop does only sequencing, encoding, hashing and I/O. No lock is held
-/// across I/O: the loop is the only mutator of the chain head. If a store write fails, every caller in the batch
+/// parallelises across callers); the loop does only sequencing, encoding, hashing and I/O. One batch is written at a
+/// time, and the loop hashes the next batch while it is (pipelining). No lock is held across I/O: the loop is the only
+/// mutator of the chain as hashed, and the single write in flight the only one of the durable head. If a store write fails, every caller in the batch
 /// gets the exception, the head is not advanced, and it is reloaded from the store before the next batch.
 /// Run exactly one writer per ledger (e.g. on the elected leader): the store's conflict check stops a second writer
 /// from forking the chain, but checkpoint ranges assume a single signer.
