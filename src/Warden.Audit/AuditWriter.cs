@@ -16,8 +16,9 @@ namespace Warden.Audit;
 /// </summary>
 /// <remarks>
 /// Validation, redaction and details canonicalisation run on the caller's thread (they are CPU work that
-/// parallelises across callers); the loop does only sequencing, encoding, hashing and I/O. No lock is held
-/// across I/O: the loop is the only mutator of the chain head. If a store write fails, every caller in the batch
+/// parallelises across callers); the loop does only sequencing, encoding, hashing and I/O. One batch is written at a
+/// time, and the loop hashes the next batch while it is (pipelining). No lock is held across I/O: the loop is the only
+/// mutator of the chain as hashed, and the single write in flight the only one of the durable head. If a store write fails, every caller in the batch
 /// gets the exception, the head is not advanced, and it is reloaded from the store before the next batch.
 /// Run exactly one writer per ledger (e.g. on the elected leader): the store's conflict check stops a second writer
 /// from forking the chain, but checkpoint ranges assume a single signer.
@@ -25,6 +26,7 @@ namespace Warden.Audit;
 public sealed class AuditWriter : IAsyncDisposable
 {
     private readonly IAuditLedgerStore _store;
+    private readonly IEncodedAuditLedgerStore? _encodedStore;
     private readonly AuditWriterOptions _options;
     private AuditKeyring? _keyring;
     private readonly TimeProvider _time;
@@ -37,7 +39,12 @@ public sealed class AuditWriter : IAsyncDisposable
     private readonly Counter<long> _failedAppends;
     private Task _loop = Task.CompletedTask;
 
-    // Chain state: mutated only by the loop.
+    // The end of the chain as hashed so far (durable events plus the batch being written): mutated only by the loop.
+    private long _tailSequence;
+    private AuditHash _tailHash;
+    private DateTimeOffset _tailTimestamp;
+
+    // Durable chain state: advanced by the batch write (one at a time), reloaded by the loop when no write is in flight.
     private long _lastSequence;
     private AuditHash _lastHash;
     private DateTimeOffset _lastTimestamp;
@@ -51,6 +58,7 @@ public sealed class AuditWriter : IAsyncDisposable
     private AuditWriter(IAuditLedgerStore store, AuditWriterOptions options, AuditKeyring? keyring, TimeProvider time, IMeterFactory? meterFactory)
     {
         _store = store;
+        _encodedStore = store as IEncodedAuditLedgerStore;
         _options = options;
         _keyring = keyring;
         _time = time;
@@ -395,6 +403,9 @@ public sealed class AuditWriter : IAsyncDisposable
 
         Volatile.Write(ref _lastSequence, head?.LastSequence ?? 0);
         _lastHash = head?.LastHash ?? _genesis;
+        _tailSequence = _lastSequence;
+        _tailHash = _lastHash;
+        _tailTimestamp = _lastTimestamp > _tailTimestamp ? _lastTimestamp : _tailTimestamp;
         _headStale = false;
     }
 
@@ -422,126 +433,215 @@ public sealed class AuditWriter : IAsyncDisposable
     private async Task RunLoopAsync()
     {
         var reader = _channel.Reader;
-        var batch = new List<WriterRequest>(_options.MaxBatchSize);
         var waiters = new List<TaskCompletionSource<AuditCheckpoint?>>();
         WriterRequest? carried = null;
+
+        // At most one batch is being written at a time; meanwhile the loop gathers and hashes the next one, so the
+        // store is handed its next batch the moment the previous one is durable. True once that write succeeded.
+        Task<bool> writing = Task.FromResult(true);
         while (carried is not null || await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             var tick = false;
-            var eventCount = 0;
-            if (carried is not null)
+            var batch = new Batch(_encodedStore is not null);
+            Gather(reader, batch, ref carried, waiters, ref tick);
+            if (batch.EventCount > 0)
             {
-                batch.Add(carried);
-                eventCount = carried.EventCount;
-                carried = null;
+                writing = await StartWriteAsync(reader, batch, writing, waiters).ConfigureAwait(false);
+                tick |= batch.SawTick;
             }
 
-            while (eventCount < _options.MaxBatchSize && reader.TryRead(out var request))
-            {
-                if (request.EventCount > 0)
-                {
-                    // A group is never split; one that does not fit waits for the next batch (or goes alone if bigger).
-                    if (eventCount > 0 && eventCount + request.EventCount > _options.MaxBatchSize)
-                    {
-                        carried = request;
-                        break;
-                    }
-
-                    batch.Add(request);
-                    eventCount += request.EventCount;
-                }
-                else if (request.CheckpointWaiter is { } waiter)
-                {
-                    waiters.Add(waiter);
-                }
-                else
-                {
-                    tick = true;
-                }
-            }
-
-            if (batch.Count > 0)
-            {
-                await CommitAsync(batch, eventCount).ConfigureAwait(false);
-                batch.Clear();
-            }
-
-            var countDue = _options.CheckpointEveryEvents > 0 && _lastSequence - (_lastCheckpoint?.ToSequence ?? 0) >= _options.CheckpointEveryEvents;
+            var countDue = _options.CheckpointEveryEvents > 0 && _tailSequence - (_lastCheckpoint?.ToSequence ?? 0) >= _options.CheckpointEveryEvents;
             if (waiters.Count > 0 || tick || countDue)
             {
+                // A checkpoint covers only durable events, and the head must not move under it.
+                await writing.ConfigureAwait(false);
                 await CheckpointDueAsync(waiters).ConfigureAwait(false);
                 waiters.Clear();
             }
         }
 
         // Drained and closed: seal what was written.
+        await writing.ConfigureAwait(false);
         await CheckpointDueAsync(waiters).ConfigureAwait(false);
     }
 
-    private async Task CommitAsync(List<WriterRequest> batch, int eventCount)
+    /// <summary>
+    /// Hashes <paramref name="batch"/> onto the chain as it will stand once <paramref name="previous"/> (the write
+    /// in flight) is durable, waits for that write, tops the batch up with what arrived meanwhile, and starts
+    /// writing it. Returns the new write in flight. If the previous write failed, the head is reloaded and the batch
+    /// re-hashed onto it, so one failed write fails only its own callers.
+    /// </summary>
+    private async Task<Task<bool>> StartWriteAsync(ChannelReader<WriterRequest> reader, Batch batch, Task<bool> previous, List<TaskCompletionSource<AuditCheckpoint?>> waiters)
     {
-        AuditEvent[] events;
         try
         {
             if (_headStale)
             {
+                await previous.ConfigureAwait(false);
                 await LoadHeadAsync(CancellationToken.None).ConfigureAwait(false);
             }
+            else
+            {
+                Build(batch, 0);
+                if (!await previous.ConfigureAwait(false))
+                {
+                    await LoadHeadAsync(CancellationToken.None).ConfigureAwait(false);
+                    batch.ClearBuilt();
+                }
+            }
 
-            events = BuildEvents(batch, eventCount);
-            await _store.AppendAsync(events, CancellationToken.None).ConfigureAwait(false);
+            if (batch.Events.Count == 0)
+            {
+                Build(batch, 0);
+            }
+
+            // Appends that queued while the previous batch was being written join this one.
+            var built = batch.Requests.Count;
+            WriterRequest? carried = null;
+            var tick = false;
+            Gather(reader, batch, ref carried, waiters, ref tick, topUp: true);
+            batch.SawTick = tick;
+            Build(batch, built);
+        }
+        catch (Exception ex)
+        {
+            // Reloading the head failed (or, in theory, hashing did): nothing of this batch was written.
+            _headStale = true;
+            _failedAppends.Add(batch.EventCount);
+            batch.Fail(ex);
+            return Task.FromResult(false);
+        }
+
+        // The store call runs off the loop (SQLite's is synchronous) so the loop can prepare the next batch.
+        return Task.Run(() => WriteAsync(batch));
+    }
+
+    /// <summary>
+    /// Moves queued requests into <paramref name="batch"/> until it holds <see cref="AuditWriterOptions.MaxBatchSize"/>
+    /// events. A group is never split; one that does not fit is carried to the next batch (or goes alone if bigger).
+    /// When topping up, a group that does not fit is left for the next batch through the reader's order: it is
+    /// carried in <paramref name="carried"/> only when nothing else could be read, so it is never lost.
+    /// </summary>
+    private void Gather(ChannelReader<WriterRequest> reader, Batch batch, ref WriterRequest? carried, List<TaskCompletionSource<AuditCheckpoint?>> waiters, ref bool tick, bool topUp = false)
+    {
+        if (carried is not null)
+        {
+            batch.Add(carried);
+            carried = null;
+        }
+
+        while (batch.EventCount < _options.MaxBatchSize && (topUp ? reader.TryPeek(out var next) : reader.TryRead(out next)))
+        {
+            if (next.EventCount > 0 && batch.EventCount > 0 && batch.EventCount + next.EventCount > _options.MaxBatchSize)
+            {
+                if (!topUp)
+                {
+                    carried = next;
+                }
+
+                break;
+            }
+
+            if (topUp && !reader.TryRead(out next))
+            {
+                break;
+            }
+
+            if (next.EventCount > 0)
+            {
+                batch.Add(next);
+            }
+            else if (next.CheckpointWaiter is { } waiter)
+            {
+                waiters.Add(waiter);
+            }
+            else
+            {
+                tick = true;
+            }
+        }
+    }
+
+    /// <summary>Writes a hashed batch, then advances the durable head and acknowledges its callers (or fails them).</summary>
+    private async Task<bool> WriteAsync(Batch batch)
+    {
+        try
+        {
+            if (batch.Bodies is not null)
+            {
+                await _encodedStore!.AppendEncodedAsync(batch.Events, batch.Bodies, CancellationToken.None).ConfigureAwait(false);
+            }
+            else
+            {
+                await _store.AppendAsync(batch.Events, CancellationToken.None).ConfigureAwait(false);
+            }
         }
         catch (Exception ex)
         {
             // Atomic append: nothing from this batch is durable. Reload the head before the next batch in case
             // the failure was a conflict with another writer or the store's state is otherwise unknown.
             _headStale = true;
-            _failedAppends.Add(eventCount);
-            foreach (var request in batch)
-            {
-                request.Fail(ex);
-            }
-
-            return;
+            _failedAppends.Add(batch.EventCount);
+            batch.Fail(ex);
+            return false;
         }
 
-        _lastHash = events[^1].Hash;
-        _lastTimestamp = events[^1].Timestamp;
-        Volatile.Write(ref _lastSequence, events[^1].Sequence);
-        Interlocked.Add(ref _committed, events.Length);
+        var last = batch.Events[^1];
+        _lastHash = last.Hash;
+        _lastTimestamp = last.Timestamp;
+        Volatile.Write(ref _lastSequence, last.Sequence);
+        Interlocked.Add(ref _committed, batch.EventCount);
         Interlocked.Increment(ref _batches);
-        var offset = 0;
-        foreach (var request in batch)
-        {
-            request.Complete(events, offset);
-            offset += request.EventCount;
-        }
+        batch.Complete();
+        return true;
     }
 
-    private AuditEvent[] BuildEvents(List<WriterRequest> batch, int eventCount)
+    /// <summary>
+    /// Sequences, times and hashes the requests of <paramref name="batch"/> from index <paramref name="fromRequest"/>
+    /// on, continuing the chain at <see cref="_tailSequence"/>. For a store that keeps the canonical bytes
+    /// (<see cref="IEncodedAuditLedgerStore"/>) each event's encoding, the very bytes just hashed, is kept for it.
+    /// </summary>
+    private void Build(Batch batch, int fromRequest)
     {
-        // One time per batch, never earlier than the previous batch, so ledger time is monotonic even if the clock steps back.
-        var now = TruncateToMilliseconds(_time.GetUtcNow());
-        var timestamp = now > _lastTimestamp ? now : _lastTimestamp;
-        var events = new AuditEvent[eventCount];
-        var sequence = _lastSequence;
-        var previous = _lastHash;
+        if (fromRequest == 0)
+        {
+            // One time per batch, never earlier than the previous batch, so ledger time is monotonic even if the clock steps back.
+            var now = TruncateToMilliseconds(_time.GetUtcNow());
+            batch.Timestamp = now > _tailTimestamp ? now : _tailTimestamp;
+        }
+
+        var timestamp = batch.Timestamp;
+        var sequence = _tailSequence;
+        var previous = _tailHash;
+        var bodies = batch.Bodies;
         var buffer = CanonicalBuffer.Rent();
         try
         {
-            var index = 0;
-            foreach (var request in batch)
+            for (var r = fromRequest; r < batch.Requests.Count; r++)
             {
+                var request = batch.Requests[r];
                 for (var j = 0; j < request.EventCount; j++)
                 {
                     var (draft, tail) = request.Get(j);
                     sequence++;
                     buffer.Clear();
-                    previous.WriteTo(buffer.Reserve(AuditHash.Size));
                     AuditCanonicalJson.WriteEventHead(sequence, timestamp, buffer);
-                    buffer.Raw(tail);
-                    var hash = AuditHash.Compute(buffer.WrittenSpan);
-                    events[index++] = new AuditEvent
+                    AuditHash hash;
+                    if (bodies is not null)
+                    {
+                        var body = new byte[buffer.Length + tail.Length];
+                        buffer.WrittenSpan.CopyTo(body);
+                        tail.CopyTo(body, buffer.Length);
+                        bodies.Add(body);
+                        hash = AuditHash.Compute(previous, body);
+                    }
+                    else
+                    {
+                        buffer.Raw(tail);
+                        hash = AuditHash.Compute(previous, buffer.WrittenSpan);
+                    }
+
+                    batch.Events.Add(new AuditEvent
                     {
                         Sequence = sequence,
                         Timestamp = timestamp,
@@ -559,7 +659,7 @@ public sealed class AuditWriter : IAsyncDisposable
                         SpanId = draft.SpanId,
                         PreviousHash = previous,
                         Hash = hash,
-                    };
+                    });
                     previous = hash;
                 }
             }
@@ -569,7 +669,9 @@ public sealed class AuditWriter : IAsyncDisposable
             CanonicalBuffer.Return(buffer);
         }
 
-        return events;
+        _tailSequence = sequence;
+        _tailHash = previous;
+        _tailTimestamp = timestamp;
     }
 
     private async Task CheckpointDueAsync(List<TaskCompletionSource<AuditCheckpoint?>> waiters)
@@ -632,6 +734,56 @@ public sealed class AuditWriter : IAsyncDisposable
         return new DateTimeOffset(utc.Ticks - (utc.Ticks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
     }
 
+    /// <summary>The requests of one store call and, once hashed, their events (and encodings, when the store keeps them).</summary>
+    private sealed class Batch(bool keepBodies)
+    {
+        public List<WriterRequest> Requests { get; } = [];
+
+        public List<AuditEvent> Events { get; } = [];
+
+        public List<byte[]>? Bodies { get; } = keepBodies ? [] : null;
+
+        /// <summary>Events in <see cref="Requests"/>, hashed or not.</summary>
+        public int EventCount { get; private set; }
+
+        public DateTimeOffset Timestamp { get; set; }
+
+        /// <summary>A checkpoint tick was read while topping the batch up.</summary>
+        public bool SawTick { get; set; }
+
+        public void Add(WriterRequest request)
+        {
+            Requests.Add(request);
+            EventCount += request.EventCount;
+        }
+
+        /// <summary>Drops the hashes (the chain they continued was not written); the requests stay.</summary>
+        public void ClearBuilt()
+        {
+            Events.Clear();
+            Bodies?.Clear();
+        }
+
+        public void Complete()
+        {
+            var events = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(Events);
+            var offset = 0;
+            foreach (var request in Requests)
+            {
+                request.Complete(events, offset);
+                offset += request.EventCount;
+            }
+        }
+
+        public void Fail(Exception exception)
+        {
+            foreach (var request in Requests)
+            {
+                request.Fail(exception);
+            }
+        }
+    }
+
     /// <summary>
     /// A queued append (Draft set), an atomic group (GroupDrafts set) or a checkpoint request / tick (neither).
     /// Is its own completion source for single appends to save an allocation.
@@ -659,11 +811,11 @@ public sealed class AuditWriter : IAsyncDisposable
         public (AuditEventDraft Draft, byte[] Tail) Get(int index) =>
             GroupDrafts is { } drafts ? (drafts[index], GroupTails![index]) : (Draft!, Tail);
 
-        public void Complete(AuditEvent[] events, int offset)
+        public void Complete(ReadOnlySpan<AuditEvent> events, int offset)
         {
             if (GroupCompletion is { } group)
             {
-                group.TrySetResult(events[offset..(offset + EventCount)]);
+                group.TrySetResult(events.Slice(offset, EventCount).ToArray());
             }
             else
             {

@@ -75,6 +75,27 @@ public sealed class AuditWriterTests : IDisposable
     }
 
     [Fact]
+    public async Task StoreFailure_WhileTheNextBatchWaits_ChainsThatBatchToTheStoredHead()
+    {
+        // The writer hashes the next batch while one is being written; when that write fails, the waiting batch
+        // must be re-hashed onto what is actually stored, not onto the events that never made it.
+        var store = new GatedStore(new IOException("disk full"));
+        await using var writer = await AuditWriter.StartAsync(store, TestData.Options(), timeProvider: _time);
+
+        var first = writer.AppendAsync(TestData.Draft(0));
+        await TestData.WaitUntilAsync(() => store.Waiting);
+        var next = Enumerable.Range(1, 5).Select(i => writer.AppendAsync(TestData.Draft(i))).ToArray();
+        store.Release();
+
+        (await Should.ThrowAsync<IOException>(() => first)).Message.ShouldBe("disk full");
+        var written = await Task.WhenAll(next);
+        written.Select(e => e.Sequence).ShouldBe([1, 2, 3, 4, 5]);
+        written[0].PreviousHash.ShouldBe(AuditCanonicalJson.ComputeGenesis(TestData.LedgerId));
+        writer.LastSequence.ShouldBe(5);
+        (await LedgerVerifier.VerifyStoreAsync(store, TestData.LedgerId, new AuditPublicKeySet([]))).IsIntact.ShouldBeTrue();
+    }
+
+    [Fact]
     public async Task Start_ContinuesAnExistingChain()
     {
         var store = new InMemoryAuditLedgerStore();
@@ -394,11 +415,12 @@ public sealed class AuditWriterTests : IDisposable
     }
 
     /// <summary>A store whose appends block until released, to observe acknowledgement timing.</summary>
-    private sealed class GatedStore : IAuditLedgerStore
+    private sealed class GatedStore(Exception? firstFailure = null) : IAuditLedgerStore
     {
         private readonly InMemoryAuditLedgerStore _inner = new();
         private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private volatile bool _waiting;
+        private Exception? _firstFailure = firstFailure;
 
         public bool Waiting => _waiting;
 
@@ -410,6 +432,11 @@ public sealed class AuditWriterTests : IDisposable
         {
             _waiting = true;
             await _gate.Task;
+            if (Interlocked.Exchange(ref _firstFailure, null) is { } failure)
+            {
+                throw failure;
+            }
+
             await _inner.AppendAsync(events, cancellationToken);
         }
 

@@ -110,6 +110,27 @@ public sealed class CanonicalPropertyTests
     }
 
     [Fact]
+    public void Canonicalisation_OrdersShuffledKeysAsTheSortedInputWouldBe()
+    {
+        // Keys with nothing to unescape take the in-place insertion sort; their order must match input that is
+        // already sorted by UTF-8 bytes (written straight through) at every nesting level.
+        string[] keys = ["a", "b", "Z", "é", "日本", "a.b", "", "😀", "x-y", "aa", "a-", "ab"];
+        var random = new Random(7);
+        for (var i = 0; i < 2000; i++)
+        {
+            var chosen = keys.OrderBy(_ => random.Next()).Take(random.Next(1, keys.Length + 1)).ToArray();
+            var values = chosen.ToDictionary(k => k, _ => random.Next(3) == 0 ? "{\"y\":1,\"x\":[2,{\"q\":1,\"p\":2}]}" : RandomJson(random, 2));
+            var sorted = chosen.OrderBy(k => Encoding.UTF8.GetBytes(k), Comparer<byte[]>.Create((x, y) => x.AsSpan().SequenceCompareTo(y))).ToArray();
+            string Object(IEnumerable<string> order) => "{" + string.Join(",", order.Select(k => JsonString(k) + ":" + values[k])) + "}";
+
+            var shuffled = AuditCanonicalJson.EncodeEvent(WithDetails(Object(chosen)));
+            var inOrder = AuditCanonicalJson.EncodeEvent(WithDetails(Object(sorted)));
+
+            Encoding.UTF8.GetString(shuffled).ShouldBe(Encoding.UTF8.GetString(inOrder));
+        }
+    }
+
+    [Fact]
     public async Task Writer_RejectsLoneSurrogatesOutsideDetails()
     {
         await using var writer = await AuditWriter.StartAsync(new InMemoryAuditLedgerStore(), TestData.Options(), timeProvider: new FakeTimeProvider());

@@ -229,6 +229,7 @@ internal sealed class CanonicalBuffer
         // Common case (details we canonicalised before, or small hand-built objects): keys already in order,
         // so write straight through without sorting or allocating.
         var sorted = true;
+        var escaped = false;
         var count = 0;
         ReadOnlySpan<byte> previous = default;
         foreach (var property in element.EnumerateObject())
@@ -237,13 +238,13 @@ internal sealed class CanonicalBuffer
             if (name.Contains((byte)'\\'))
             {
                 sorted = false;
+                escaped = true;
                 break;
             }
 
             if (count > 0 && previous.SequenceCompareTo(name) >= 0)
             {
                 sorted = false;
-                break;
             }
 
             previous = name;
@@ -251,7 +252,14 @@ internal sealed class CanonicalBuffer
         }
 
         Byte((byte)'{');
-        if (sorted)
+        if (!sorted && !escaped && count <= SmallObject)
+        {
+            // Out of order but no escapes (e.g. details built from a dictionary): the raw names are their UTF-8
+            // bytes, so a stable insertion sort on them gives the same order as the general path below, without
+            // decoding names or allocating per property.
+            WriteSmallUnsorted(element, count, depth);
+        }
+        else if (sorted)
         {
             var first = true;
             foreach (var property in element.EnumerateObject())
@@ -308,6 +316,59 @@ internal sealed class CanonicalBuffer
         }
 
         Byte((byte)'}');
+    }
+
+    private const int SmallObject = 32;
+
+    private void WriteSmallUnsorted(JsonElement element, int count, int depth)
+    {
+        var scratch = _propertyScratch ?? [];
+        _propertyScratch = null;
+        var start = scratch.Count;
+        try
+        {
+            foreach (var property in element.EnumerateObject())
+            {
+                scratch.Add(property);
+            }
+
+            var properties = CollectionsMarshal.AsSpan(scratch).Slice(start, count);
+            for (var i = 1; i < properties.Length; i++)
+            {
+                var current = properties[i];
+                var name = JsonMarshal.GetRawUtf8PropertyName(current);
+                var j = i - 1;
+
+                // Strictly greater moves: equal names (which drafts reject anyway) keep their input order.
+                while (j >= 0 && JsonMarshal.GetRawUtf8PropertyName(properties[j]).SequenceCompareTo(name) > 0)
+                {
+                    properties[j + 1] = properties[j];
+                    j--;
+                }
+
+                properties[j + 1] = current;
+            }
+
+            for (var i = 0; i < count; i++)
+            {
+                if (i > 0)
+                {
+                    Byte((byte)',');
+                }
+
+                // The list is not touched by the nested calls (they take their own), so indexing stays valid.
+                var property = scratch[start + i];
+                Byte((byte)'"');
+                Raw(JsonMarshal.GetRawUtf8PropertyName(property));
+                Raw("\":"u8);
+                Json(property.Value, depth + 1);
+            }
+        }
+        finally
+        {
+            scratch.RemoveRange(start, scratch.Count - start);
+            _propertyScratch = scratch;
+        }
     }
 
     private void StringElement(JsonElement element)

@@ -105,6 +105,46 @@ public sealed class LedgerVerifier
         return Check(sequence, previousHash, storedHash, AuditCanonicalJson.ComputeEventHash(previousHash, canonical));
     }
 
+    /// <summary>
+    /// Checks a run of consecutive stored events given as canonical bytes plus stated hashes (the fast path for
+    /// stores and exports). Re-hashing is independent per event, so a large run is hashed on all cores; the chain
+    /// checks then run in order over the results, exactly as <see cref="AddEncodedEvent"/> would one by one.
+    /// </summary>
+    /// <returns><see langword="false"/> once a problem has been found (further input is ignored).</returns>
+    public bool AddEncodedEvents(ReadOnlyMemory<EncodedAuditEvent> events)
+    {
+        if (_problem is not null)
+        {
+            return false;
+        }
+
+        var count = events.Length;
+        var hashes = System.Buffers.ArrayPool<AuditHash>.Shared.Rent(count);
+        try
+        {
+            ParallelHash(count, i =>
+            {
+                ref readonly var e = ref events.Span[i];
+                return AuditCanonicalJson.ComputeEventHash(e.PreviousHash, e.Canonical.Span);
+            }, hashes);
+            var span = events.Span;
+            for (var i = 0; i < count; i++)
+            {
+                ref readonly var e = ref span[i];
+                if (!Check(e.Sequence, e.PreviousHash, e.Hash, hashes[i]))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<AuditHash>.Shared.Return(hashes);
+        }
+    }
+
     /// <summary>Checks one event whose hash was already recomputed (lets callers hash batches in parallel).</summary>
     internal bool AddHashedEvent(long sequence, in AuditHash previousHash, in AuditHash storedHash, in AuditHash computedHash) =>
         _problem is null && Check(sequence, previousHash, storedHash, computedHash);

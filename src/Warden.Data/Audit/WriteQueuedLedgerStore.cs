@@ -9,7 +9,7 @@ namespace Warden.Data.Audit;
 /// hot-path writers (sessions, gateway usage) wait for each other in order instead of in SQLite's sleeping busy
 /// handler, where a writer that keeps finding the lock taken can wait for seconds. Reads go straight to the store.
 /// </summary>
-public sealed class WriteQueuedLedgerStore(IAuditLedgerStore inner, ConnectionFactory connections) : IAuditLedgerStore
+public sealed class WriteQueuedLedgerStore(IAuditLedgerStore inner, ConnectionFactory connections) : IEncodedAuditLedgerStore
 {
     /// <inheritdoc />
     public ValueTask<AuditChainHead?> GetHeadAsync(CancellationToken cancellationToken = default) => inner.GetHeadAsync(cancellationToken);
@@ -19,6 +19,22 @@ public sealed class WriteQueuedLedgerStore(IAuditLedgerStore inner, ConnectionFa
         await connections.ExclusiveWriteAsync(async () =>
         {
             await inner.AppendAsync(events, cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>The writer's canonical bytes go through when the store keeps them; otherwise the store encodes again.</summary>
+    public async ValueTask AppendEncodedAsync(IReadOnlyList<AuditEvent> events, IReadOnlyList<byte[]> canonical, CancellationToken cancellationToken = default) =>
+        await connections.ExclusiveWriteAsync(async () =>
+        {
+            if (inner is IEncodedAuditLedgerStore encoded)
+            {
+                await encoded.AppendEncodedAsync(events, canonical, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await inner.AppendAsync(events, cancellationToken).ConfigureAwait(false);
+            }
+
             return true;
         }, cancellationToken).ConfigureAwait(false);
 
