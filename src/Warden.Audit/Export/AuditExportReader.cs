@@ -90,11 +90,8 @@ public static class AuditExportReader
 
     private static ParsedLine ParseAndHash(ReadOnlySpan<byte> line) =>
         AuditExportFormat.TryParseEventLine(line, out var sequence, out var previous, out var stored, out var canonical)
-            ? new ParsedLine(true, sequence, previous, stored, AuditCanonicalJson.ComputeEventHash(previous, canonical), canonical.IndexOf(RetentionMarker) >= 0)
+            ? new ParsedLine(true, sequence, previous, stored, AuditCanonicalJson.ComputeEventHash(previous, canonical), canonical.IndexOf(ErasureAccounting.RecordMarker) >= 0)
             : default;
-
-    /// <summary>How a retention record's action reads in canonical bytes: a cheap filter before parsing the event.</summary>
-    private static ReadOnlySpan<byte> RetentionMarker => "\"action\":\"audit.retention."u8;
 
     /// <summary>Feeds a verified event line that may be a retention record to the erasure accounting.</summary>
     private static bool Account(ReadOnlySpan<byte> line, LedgerVerifier verifier, ErasureAccounting erasures)
@@ -222,7 +219,7 @@ public static class AuditExportReader
         if (AuditExportFormat.TryParseEventLine(line, out var sequence, out var previous, out var hash, out var canonical))
         {
             return verifier.AddEncodedEvent(sequence, previous, hash, canonical)
-                && (canonical.IndexOf(RetentionMarker) < 0 || Account(line, verifier, erasures));
+                && (canonical.IndexOf(ErasureAccounting.RecordMarker) < 0 || Account(line, verifier, erasures));
         }
 
         if (line.StartsWith(AuditExportFormat.ErasedPrefix))

@@ -22,6 +22,12 @@ namespace Warden.Audit.Verification;
 /// </remarks>
 public sealed class ErasureAccounting
 {
+    /// <summary>
+    /// How a retention record's action reads in canonical bytes: a cheap filter for verifiers that hold only the
+    /// bytes, before parsing the event for <see cref="AddEvent"/>.
+    /// </summary>
+    public static ReadOnlySpan<byte> RecordMarker => "\"action\":\"audit.retention."u8;
+
     private readonly Dictionary<long, Group> _groups = [];
     private readonly Dictionary<long, Record> _records = [];
     private long _compactedThrough;

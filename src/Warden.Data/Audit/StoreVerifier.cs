@@ -11,8 +11,6 @@ namespace Warden.Data.Audit;
 /// </summary>
 public static class StoreVerifier
 {
-    /// <summary>How a retention record's action reads in canonical bytes: a cheap filter before parsing the event.</summary>
-    private static ReadOnlySpan<byte> RetentionMarker => "\"action\":\"audit.retention."u8;
 
     /// <summary>
     /// Checks the whole ledger against <paramref name="keys"/>. Checkpoints are loaded first: the verifier holds each
@@ -45,7 +43,7 @@ public static class StoreVerifier
         {
             var previous = new AuditHash(row.PreviousHash);
             var hash = new AuditHash(row.Hash);
-            var isRecord = row.ErasedBy is null && row.Body.AsSpan().IndexOf(RetentionMarker) >= 0;
+            var isRecord = row.ErasedBy is null && row.Body.AsSpan().IndexOf(ErasureAccounting.RecordMarker) >= 0;
             if (row.ErasedBy is not null || isRecord)
             {
                 if (!await verifying.ConfigureAwait(false) || !verifier.AddEncodedEvents(chunk.AsMemory(0, count)))
