@@ -405,10 +405,17 @@ public sealed partial class WorkspacePreparer : IAsyncDisposable
             return null;
         }
 
+        if (!File.Exists(Path.Combine(workspace, ".git", "HEAD")))
+        {
+            // Not a repository any more; git run inside it would look for one in the folders above.
+            TryDelete(workspace);
+            return null;
+        }
+
         try
         {
-            var fetch = await Git.RunAsync(["fetch", "--quiet", "--prune", "--no-write-fetch-head", "--no-auto-maintenance", "--", mirror,
-                "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"], workspace, null, cancellationToken).ConfigureAwait(false);
+            var fetch = await InSpareAsync(workspace, ["fetch", "--quiet", "--prune", "--no-write-fetch-head", "--no-auto-maintenance", "--", mirror,
+                "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"], cancellationToken).ConfigureAwait(false);
             if (fetch.ExitCode != 0)
             {
                 TryDelete(workspace);
@@ -417,9 +424,9 @@ public sealed partial class WorkspacePreparer : IAsyncDisposable
 
             // HEAD is detached at the commit the spare was built from, so the default branch is named, not HEAD.
             var commit = await ResolveAsync(workspace, baseRef, ["refs/remotes/origin/" + branch], cancellationToken).ConfigureAwait(false);
-            var checkout = await Git.RunAsync(["checkout", "--quiet", "-B", "warden/" + sessionId, commit], workspace, null, cancellationToken).ConfigureAwait(false);
+            var checkout = await InSpareAsync(workspace, ["checkout", "--quiet", "-B", "warden/" + sessionId, commit], cancellationToken).ConfigureAwait(false);
             var local = checkout.ExitCode == 0
-                ? await Git.RunAsync(["branch", "--quiet", "--track", branch, "refs/remotes/origin/" + branch], workspace, null, cancellationToken).ConfigureAwait(false)
+                ? await InSpareAsync(workspace, ["branch", "--quiet", "--track", branch, "refs/remotes/origin/" + branch], cancellationToken).ConfigureAwait(false)
                 : checkout;
             if (local.ExitCode != 0)
             {
@@ -435,6 +442,14 @@ public sealed partial class WorkspacePreparer : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>git on a claimed spare with its repository named, so that git never goes looking for another one above it.</summary>
+    private Task<GitResult> InSpareAsync(string workspace, IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
+        Git.RunAsync(new GitInvocation(arguments)
+        {
+            WorkingDirectory = workspace,
+            Environment = new Dictionary<string, string?>(StringComparer.Ordinal) { ["GIT_DIR"] = Path.Combine(workspace, ".git"), ["GIT_WORK_TREE"] = workspace },
+        }, cancellationToken);
 
     /// <summary>The branch a repository's HEAD names (<c>ref: refs/heads/main</c> gives <c>main</c>), or null when it is detached or unreadable.</summary>
     private static string? ReadSymbolicHead(string gitDirectory)
