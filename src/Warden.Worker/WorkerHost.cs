@@ -53,7 +53,7 @@ public sealed partial class WorkerHost : IAsyncDisposable, Runtime.IEgressChanne
         _time = time ?? TimeProvider.System;
         _backoff = new ReconnectBackoff(options.ReconnectMinDelay, options.ReconnectMaxDelay);
         Directory.CreateDirectory(options.DataDirectory);
-        Workspaces = new WorkspacePreparer(options.DataDirectory, options.GitExecutable, options.SpareWorkspaces);
+        Workspaces = new WorkspacePreparer(options.DataDirectory, options.GitExecutable, options.SpareWorkspaces, _logger);
         _operations = new WorkerOperationRunner(
             new WorkspacePublisher(Workspaces.Git, Path.Combine(options.DataDirectory, "scratch"), options.CommitterName, options.CommitterEmail, _logger),
             _logger);

@@ -3,6 +3,8 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Warden.Protocol;
 
 namespace Warden.Worker.Workspaces;
@@ -40,15 +42,17 @@ public sealed partial class WorkspacePreparer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, string> _sessionRepositories = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Task, byte> _builds = new();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly ILogger _logger;
     private volatile bool _disposed;
 
     /// <summary>
     /// Creates a preparer keeping mirrors and workspaces under <paramref name="dataDirectory"/>, with spare workspaces
     /// for up to <paramref name="spareRepositories"/> repositories (0: none; each spare takes a checkout's disk space).
     /// </summary>
-    public WorkspacePreparer(string dataDirectory, string gitExecutable = "git", int spareRepositories = 0)
+    public WorkspacePreparer(string dataDirectory, string gitExecutable = "git", int spareRepositories = 0, ILogger? logger = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(spareRepositories);
+        _logger = logger ?? NullLogger.Instance;
         var root = Path.GetFullPath(dataDirectory);
         _workspaces = Path.Combine(root, "workspaces");
         _mirrors = Path.Combine(root, "mirrors");
@@ -364,8 +368,14 @@ public sealed partial class WorkspacePreparer : IAsyncDisposable
             slot.Discard();
             return false;
         }
-        catch (Exception e) when (e is WorkspaceException or IOException or UnauthorizedAccessException or OperationCanceledException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // A spare is an optimisation: whatever went wrong, sessions take the normal path and a later one tries again.
+            if (e is not OperationCanceledException)
+            {
+                LogSpareFailed(_logger, Path.GetFileName(mirror), e.Message);
+            }
+
             lock (_spareLock)
             {
                 if (_spares.TryGetValue(mirror, out var current) && current == slot)
@@ -391,6 +401,7 @@ public sealed partial class WorkspacePreparer : IAsyncDisposable
         if (spare.DefaultBranch is not { } branch || ReadSymbolicHead(mirror) != branch)
         {
             // The repository's default branch changed since the spare was built: a fresh clone would name another branch.
+            LogClaimFailed(_logger, Path.GetFileName(mirror), "the default branch changed");
             spare.Discard();
             return null;
         }
@@ -401,6 +412,7 @@ public sealed partial class WorkspacePreparer : IAsyncDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            LogClaimFailed(_logger, Path.GetFileName(mirror), e.Message);
             spare.Discard();
             return null;
         }
@@ -408,6 +420,7 @@ public sealed partial class WorkspacePreparer : IAsyncDisposable
         if (!File.Exists(Path.Combine(workspace, ".git", "HEAD")))
         {
             // Not a repository any more; git run inside it would look for one in the folders above.
+            LogClaimFailed(_logger, Path.GetFileName(mirror), "it is not a git repository");
             TryDelete(workspace);
             return null;
         }
@@ -418,6 +431,7 @@ public sealed partial class WorkspacePreparer : IAsyncDisposable
                 "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"], cancellationToken).ConfigureAwait(false);
             if (fetch.ExitCode != 0)
             {
+                LogClaimFailed(_logger, Path.GetFileName(mirror), WorkspaceGit.Failure("fetching from the mirror", fetch).Message);
                 TryDelete(workspace);
                 return null;
             }
@@ -430,6 +444,7 @@ public sealed partial class WorkspacePreparer : IAsyncDisposable
                 : checkout;
             if (local.ExitCode != 0)
             {
+                LogClaimFailed(_logger, Path.GetFileName(mirror), WorkspaceGit.Failure("checking out", local).Message);
                 TryDelete(workspace);
                 return null;
             }
@@ -578,6 +593,12 @@ public sealed partial class WorkspacePreparer : IAsyncDisposable
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,100}$", RegexOptions.CultureInvariant)]
     private static partial Regex SafeName();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A spare workspace for mirror {Mirror} could not be built (sessions take the normal path): {Reason}")]
+    private static partial void LogSpareFailed(ILogger logger, string mirror, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The spare workspace for mirror {Mirror} could not be claimed ({Reason}); preparing the workspace the normal way")]
+    private static partial void LogClaimFailed(ILogger logger, string mirror, string reason);
 
     /// <summary>One repository's spare: being built, then ready until a session claims it or it is discarded.</summary>
     private sealed class SpareSlot(string path, CancellationTokenSource cancel)
