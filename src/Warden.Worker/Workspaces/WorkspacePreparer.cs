@@ -490,10 +490,10 @@ public sealed partial class WorkspacePreparer : IAsyncDisposable
         {
             if (File.Exists(Path.Combine(mirror, "HEAD")))
             {
-                if (!ConfiguredMirrors.ContainsKey(mirror))
+                // Mirrors made before these settings existed get them on first use (retried next time if that fails:
+                // the fetch itself passes no such setting and needs none to succeed).
+                if (!ConfiguredMirrors.ContainsKey(mirror) && await ConfigureMirrorAsync(mirror, cancellationToken).ConfigureAwait(false))
                 {
-                    // Mirrors made before this setting existed get it on first use.
-                    await ConfigureMirrorAsync(mirror, cancellationToken).ConfigureAwait(false);
                     ConfiguredMirrors[mirror] = 0;
                 }
 
@@ -506,7 +506,11 @@ public sealed partial class WorkspacePreparer : IAsyncDisposable
             try
             {
                 await Git.RequireAsync("Cloning the repository", ["clone", "--quiet", "--mirror", "--", repository, partial], null, credential, cancellationToken).ConfigureAwait(false);
-                await ConfigureMirrorAsync(partial, cancellationToken).ConfigureAwait(false);
+                if (!await ConfigureMirrorAsync(partial, cancellationToken).ConfigureAwait(false))
+                {
+                    throw new WorkspaceException("Configuring the mirror cache failed.");
+                }
+
                 Directory.Move(partial, mirror);
                 ConfiguredMirrors[mirror] = 0;
             }
@@ -527,9 +531,20 @@ public sealed partial class WorkspacePreparer : IAsyncDisposable
     /// No automatic gc or maintenance in a mirror: a fetch that starts one in the background leaves a lock (and packs
     /// being rewritten) under the workspaces and spares being cloned from it, which once broke a clone.
     /// </summary>
-    private Task ConfigureMirrorAsync(string mirror, CancellationToken cancellationToken) => Task.WhenAll(
-        Git.RequireAsync("Configuring the mirror cache", ["config", "gc.auto", "0"], mirror, null, cancellationToken),
-        Git.RequireAsync("Configuring the mirror cache", ["config", "maintenance.auto", "false"], mirror, null, cancellationToken));
+    /// <remarks>Sequential: two <c>git config</c> writes at once race for the same <c>config.lock</c>.</remarks>
+    private async Task<bool> ConfigureMirrorAsync(string mirror, CancellationToken cancellationToken)
+    {
+        foreach (var (key, value) in new[] { ("gc.auto", "0"), ("maintenance.auto", "false") })
+        {
+            var result = await Git.RunAsync(["config", key, value], mirror, null, cancellationToken).ConfigureAwait(false);
+            if (result.ExitCode != 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>The commit of <paramref name="baseRef"/>, or of the first of <paramref name="headRefs"/> when it is null.</summary>
     private async Task<string> ResolveAsync(string workspace, string? baseRef, string[] headRefs, CancellationToken cancellationToken)
