@@ -53,7 +53,7 @@ public sealed partial class WorkerHost : IAsyncDisposable, Runtime.IEgressChanne
         _time = time ?? TimeProvider.System;
         _backoff = new ReconnectBackoff(options.ReconnectMinDelay, options.ReconnectMaxDelay);
         Directory.CreateDirectory(options.DataDirectory);
-        Workspaces = new WorkspacePreparer(options.DataDirectory, options.GitExecutable);
+        Workspaces = new WorkspacePreparer(options.DataDirectory, options.GitExecutable, options.SpareWorkspaces, _logger);
         _operations = new WorkerOperationRunner(
             new WorkspacePublisher(Workspaces.Git, Path.Combine(options.DataDirectory, "scratch"), options.CommitterName, options.CommitterEmail, _logger),
             _logger);
@@ -122,6 +122,7 @@ public sealed partial class WorkerHost : IAsyncDisposable, Runtime.IEgressChanne
         finally
         {
             await ShutdownSessionsAsync().ConfigureAwait(false);
+            await Workspaces.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -141,6 +142,7 @@ public sealed partial class WorkerHost : IAsyncDisposable, Runtime.IEgressChanne
     {
         AbortConnection();
         await ShutdownSessionsAsync().ConfigureAwait(false);
+        await Workspaces.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>One connection's life. Returns true if it got as far as registering.</summary>
@@ -343,7 +345,7 @@ public sealed partial class WorkerHost : IAsyncDisposable, Runtime.IEgressChanne
                 PrepareMs = (long)workspace.Elapsed.TotalMilliseconds,
                 FromMirror = workspace.FromMirror,
             };
-            LogSessionReady(_logger, assign.SessionId, session.Ready.PrepareMs, workspace.FromMirror);
+            LogSessionReady(_logger, assign.SessionId, session.Ready.PrepareMs, workspace.FromMirror, workspace.FromSpare);
             await SendAsync(session.Ready).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -551,8 +553,8 @@ public sealed partial class WorkerHost : IAsyncDisposable, Runtime.IEgressChanne
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ignored a malformed message: {Reason}")]
     private static partial void LogBadMessage(ILogger logger, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} ready in {PrepareMs} ms (mirror cache hit: {FromMirror})")]
-    private static partial void LogSessionReady(ILogger logger, string sessionId, long prepareMs, bool fromMirror);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} ready in {PrepareMs} ms (mirror cache hit: {FromMirror}, spare workspace: {FromSpare})")]
+    private static partial void LogSessionReady(ILogger logger, string sessionId, long prepareMs, bool fromMirror, bool fromSpare);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} could not be prepared: {Reason}")]
     private static partial void LogSessionFailed(ILogger logger, string sessionId, string reason);

@@ -41,6 +41,12 @@ public sealed partial record WorkerOptions
     /// <summary>The git executable.</summary>
     public string GitExecutable { get; init; } = "git";
 
+    /// <summary>
+    /// The most repositories that keep a spare workspace, checked out ahead of time so a session of that repository is
+    /// ready without a full checkout (0 turns spares off). Each spare takes the disk space of one checkout.
+    /// </summary>
+    public int SpareWorkspaces { get; init; } = 4;
+
     /// <summary>The committer of the commits the worker makes when it publishes a session (the author names the agent and the requester).</summary>
     public string CommitterName { get; init; } = Workspaces.WorkspaceGit.DefaultCommitterName;
 
@@ -80,6 +86,11 @@ public sealed partial record WorkerOptions
             {
                 errors.Add($"Label '{key}' is not valid: keys are 1-63 letters, digits, '.', '_', '-' or '/'; values at most 100 printable characters.");
             }
+        }
+
+        if (SpareWorkspaces is < 0 or > 100)
+        {
+            errors.Add($"Spare workspaces {SpareWorkspaces} must be between 0 and 100.");
         }
 
         if (string.IsNullOrWhiteSpace(DataDirectory))
