@@ -28,6 +28,11 @@ public static class WorkerCommands
         var pool = new Option<string?>("--pool") { Description = "The pool the token is for (a guard against mix-ups)." };
         var labels = new Option<string?>("--labels") { Description = "Labels sessions can require: k=v,k2=v2." };
         var capacity = new Option<int>("--capacity") { Description = "Sessions to run at once.", DefaultValueFactory = _ => 2 };
+        var spares = new Option<int>("--spare-workspaces")
+        {
+            Description = "Repositories that keep a checked-out spare workspace ready for their next session (0-100; 0: off; each takes a checkout's disk space).",
+            DefaultValueFactory = _ => new WorkerOptions().SpareWorkspaces,
+        };
         var data = new Option<string>("--data") { Description = "Data folder: worker id, mirror cache, workspaces.", DefaultValueFactory = _ => ".warden-worker" };
         var name = new Option<string?>("--name") { Description = "The worker's name (default: the host name)." };
         var insecure = new Option<bool>("--insecure-no-sandbox") { Description = "Run sessions WITHOUT a sandbox when bubblewrap is unusable (development only; loudly logged)." };
@@ -35,7 +40,7 @@ public static class WorkerCommands
         var privateEgress = new Option<bool>("--egress-allow-private") { Description = "Let sandboxes reach private and loopback addresses through the egress proxy when policy permits the host (internal package mirrors)." };
         var worker = new Command("worker", "Run a worker that dials the server (outbound only), or manage workers (list, show, drain).")
         {
-            server, token, pool, labels, capacity, data, name, insecure, privateEgress, bwrap,
+            server, token, pool, labels, capacity, spares, data, name, insecure, privateEgress, bwrap,
         };
         worker.SetHandler(env, async (ctx, ct) =>
         {
@@ -59,6 +64,7 @@ public static class WorkerCommands
                 Pool = ctx.Parse.GetValue(pool),
                 Labels = parsedLabels,
                 Capacity = ctx.Parse.GetValue(capacity),
+                SpareWorkspaces = ctx.Parse.GetValue(spares),
                 DataDirectory = Path.GetFullPath(ctx.Parse.GetValue(data)!),
                 Name = ctx.Parse.GetValue(name) ?? Environment.MachineName.ToLowerInvariant(),
             };

@@ -79,6 +79,7 @@ public sealed class WorkerSurfaceTests : CliTestBase
         var rejected = await Run("worker", "--server", bed.BaseAddress.ToString(), "--token", "wjt_" + new string('a', 43), "--insecure-no-sandbox", "--data", data, "--bwrap", "/nonexistent/bwrap");
         var sandboxed = await Run("worker", "--server", bed.BaseAddress.ToString(), "--token", "wjt_" + new string('a', 43), "--data", data);
         var badToken = await Run("worker", "--server", bed.BaseAddress.ToString(), "--token", "wdn_abc", "--insecure-no-sandbox", "--data", data);
+        var tooManySpares = await Run("worker", "--server", bed.BaseAddress.ToString(), "--token", "wjt_" + new string('a', 43), "--insecure-no-sandbox", "--data", data, "--spare-workspaces", "101");
 
         noSandbox.Code.ShouldBe(1);
         noSandbox.Err.Trim().ShouldStartWith("error: " + Warden.Cli.Commands.WorkerRuntimes.SandboxRequired);
@@ -92,6 +93,8 @@ public sealed class WorkerSurfaceTests : CliTestBase
         rejected.Err.ShouldContain("WARNING: --insecure-no-sandbox");
         rejected.Err.ShouldContain("error: The server refused the join token (401)");
         badToken.Err.ShouldContain("must be a pool join token");
+        tooManySpares.Code.ShouldBe(1);
+        tooManySpares.Err.ShouldContain("Spare workspaces 101 must be between 0 and 100.");
     }
 
     [Fact]
