@@ -31,6 +31,18 @@ public sealed record AuditExporterOptions
     /// <summary>syslog: <c>udp</c> (RFC 5426, one message per datagram), <c>tcp</c> or <c>tls</c> (octet-counted frames, RFC 6587 / 5425).</summary>
     public string Protocol { get; init; } = "udp";
 
+    /// <summary>
+    /// syslog over TLS: a PEM file of the CA certificates the collector's certificate must chain to (an internal CA).
+    /// Unset: the system's trust store. Either way the certificate must name <see cref="Host"/>.
+    /// </summary>
+    public string? TlsCaFile { get; init; }
+
+    /// <summary>syslog over TLS: a PEM certificate Warden presents to collectors that require mutual TLS (RFC 5425 §5.1).</summary>
+    public string? TlsClientCertificateFile { get; init; }
+
+    /// <summary>syslog over TLS: the PEM private key of <see cref="TlsClientCertificateFile"/> (unencrypted; keep the file private).</summary>
+    public string? TlsClientKeyFile { get; init; }
+
     /// <summary>otlp: the logs URL, e.g. <c>http://collector:4318/v1/logs</c>.</summary>
     public string? Endpoint { get; init; }
 
@@ -89,6 +101,25 @@ public sealed record AuditExporterOptions
                 if (Protocol.ToLowerInvariant() is not ("udp" or "tcp" or "tls"))
                 {
                     yield return $"{where}: Protocol must be udp, tcp or tls.";
+                }
+
+                var tlsFiles = new[] { (nameof(TlsCaFile), TlsCaFile), (nameof(TlsClientCertificateFile), TlsClientCertificateFile), (nameof(TlsClientKeyFile), TlsClientKeyFile) };
+                if (!Protocol.Equals("tls", StringComparison.OrdinalIgnoreCase) && tlsFiles.Any(f => f.Item2 is not null))
+                {
+                    yield return $"{where}: {string.Join(", ", tlsFiles.Where(f => f.Item2 is not null).Select(f => f.Item1))} apply only with Protocol tls.";
+                }
+
+                foreach (var (setting, file) in tlsFiles)
+                {
+                    if (file is not null && !File.Exists(file))
+                    {
+                        yield return $"{where}: {setting} '{file}' does not exist.";
+                    }
+                }
+
+                if ((TlsClientCertificateFile is null) != (TlsClientKeyFile is null))
+                {
+                    yield return $"{where}: set both TlsClientCertificateFile and TlsClientKeyFile, or neither.";
                 }
 
                 break;
