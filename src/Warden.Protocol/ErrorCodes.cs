@@ -12,6 +12,9 @@ public static class ErrorCodes
     /// <summary>The hello asked for a pool the join token does not belong to, or a worker id of another pool.</summary>
     public const string WrongPool = "wrong_pool";
 
+    /// <summary>The hello named a worker id without that worker's secret (or with a wrong one).</summary>
+    public const string WorkerSecretRequired = "worker_secret_required";
+
     /// <summary>The session is not known to the receiver.</summary>
     public const string UnknownSession = "unknown_session";
 

@@ -9,6 +9,12 @@ public sealed record HelloMessage : ProtocolMessage
     /// <summary>The id the server gave this worker before, or null on its first registration.</summary>
     public string? WorkerId { get; init; }
 
+    /// <summary>
+    /// The secret the server gave this worker with its id (<see cref="RegisteredMessage.WorkerSecret"/>); required with
+    /// <see cref="WorkerId"/>. It proves the worker is the one the id was issued to, not merely a holder of the pool's join token.
+    /// </summary>
+    public string? WorkerSecret { get; init; }
+
     /// <summary>A human name (the host name by default).</summary>
     public required string Name { get; init; }
 

@@ -6,6 +6,12 @@ public sealed record RegisteredMessage : ProtocolMessage
     /// <summary>The worker's id; the worker keeps it and sends it in later hellos.</summary>
     public required string WorkerId { get; init; }
 
+    /// <summary>
+    /// A worker secret issued now (a new worker, or one from before workers had secrets), otherwise null. The worker
+    /// keeps it privately with its id and sends it in every later hello.
+    /// </summary>
+    public string? WorkerSecret { get; init; }
+
     /// <summary>The pool the worker joined.</summary>
     public required string Pool { get; init; }
 

@@ -29,6 +29,8 @@ public sealed partial class WorkerHost : IAsyncDisposable, Runtime.IEgressChanne
     private readonly Lock _admission = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly string _idFile;
+    private readonly string _secretFile;
+    private string? _secret;
     private volatile ProtocolSocket? _connection;
     private readonly ConcurrentDictionary<string, TaskCompletionSource<EgressDecisionMessage>> _egressChecks = new(StringComparer.Ordinal);
 
@@ -58,7 +60,9 @@ public sealed partial class WorkerHost : IAsyncDisposable, Runtime.IEgressChanne
             new WorkspacePublisher(Workspaces.Git, Path.Combine(options.DataDirectory, "scratch"), options.CommitterName, options.CommitterEmail, _logger),
             _logger);
         _idFile = Path.Combine(options.DataDirectory, "worker-id");
+        _secretFile = Path.Combine(options.DataDirectory, "worker-secret");
         WorkerId = File.Exists(_idFile) ? File.ReadAllText(_idFile).Trim() : null;
+        _secret = File.Exists(_secretFile) ? File.ReadAllText(_secretFile).Trim() : null;
     }
 
     /// <summary>The id the server gave this worker (kept in the data folder), or null before the first registration.</summary>
@@ -168,6 +172,7 @@ public sealed partial class WorkerHost : IAsyncDisposable, Runtime.IEgressChanne
         await connection.SendAsync(new HelloMessage
         {
             WorkerId = WorkerId,
+            WorkerSecret = WorkerId is null ? null : _secret,
             Name = _options.Name,
             SoftwareVersion = _options.SoftwareVersion,
             Pool = _options.Pool,
@@ -180,7 +185,7 @@ public sealed partial class WorkerHost : IAsyncDisposable, Runtime.IEgressChanne
         var first = await connection.ReceiveAsync(connect.Token).ConfigureAwait(false);
         if (first is ErrorMessage error)
         {
-            if (error.Code is ErrorCodes.WrongPool or ErrorCodes.UnsupportedVersion)
+            if (error.Code is ErrorCodes.WrongPool or ErrorCodes.UnsupportedVersion or ErrorCodes.WorkerSecretRequired)
             {
                 throw new WorkerRejectedException(error.Message);
             }
@@ -192,6 +197,13 @@ public sealed partial class WorkerHost : IAsyncDisposable, Runtime.IEgressChanne
         if (first is not RegisteredMessage registered)
         {
             return false;
+        }
+
+        if (registered.WorkerSecret is { } issued)
+        {
+            // Kept before the id: an id on disk without its secret could never reconnect.
+            await WritePrivateAsync(_secretFile, issued).ConfigureAwait(false);
+            _secret = issued;
         }
 
         if (WorkerId != registered.WorkerId)
@@ -527,6 +539,25 @@ public sealed partial class WorkerHost : IAsyncDisposable, Runtime.IEgressChanne
         {
             return 0;
         }
+    }
+
+    /// <summary>Writes a secret readable by this user only, replacing the file in one rename so a crash leaves the old one or the new one.</summary>
+    private static async Task WritePrivateAsync(string path, string secret)
+    {
+        var partial = path + ".partial";
+        File.Delete(partial);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Options = FileOptions.WriteThrough };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        await using (var stream = new FileStream(partial, options))
+        {
+            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(secret), CancellationToken.None).ConfigureAwait(false);
+        }
+
+        File.Move(partial, path, overwrite: true);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Registered as worker {WorkerId} in pool {Pool}; {Resumed} session(s) resumed")]

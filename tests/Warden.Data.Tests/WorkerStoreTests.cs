@@ -121,6 +121,48 @@ public sealed class WorkerStoreTests
 
     [Theory]
     [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task WorkerIds_CannotBeClaimedWithTheJoinTokenAlone_OnlyWithTheWorkersOwnSecret(string engine)
+    {
+        await using var s = await CreateAsync(engine);
+        await s.Pools.CreateAsync(s.AcmeAdmin, "acme", "linux", null, null);
+        var linux = (await s.Pools.AuthenticateAsync((await s.Pools.CreateTokenAsync(s.AcmeAdmin, "acme", "linux", "t", null)).Secret)).Identity!;
+        var gateway = Actor.System("worker-gateway");
+        var labels = new Dictionary<string, string>();
+        var (victim, secret) = await s.Workers.RegisterAsync(gateway, new WorkerRegistration(null, linux, "victim", "1.0", labels, 2, true, false));
+        var (other, otherSecret) = await s.Workers.RegisterAsync(gateway, new WorkerRegistration(null, linux, "other", "1.0", labels, 2, true, false));
+
+        // Another machine of the same pool (same join token) tries to take over the victim's id.
+        var noSecret = await Should.ThrowAsync<WardenException>(s.Workers.RegisterAsync(gateway, new WorkerRegistration(victim.Id, linux, "impostor", "1", labels, 1, true, false)));
+        var othersSecret = await Should.ThrowAsync<WardenException>(s.Workers.RegisterAsync(gateway, new WorkerRegistration(victim.Id, linux, "impostor", "1", labels, 1, true, false, otherSecret)));
+        var forged = await Should.ThrowAsync<WardenException>(s.Workers.RegisterAsync(gateway, new WorkerRegistration(victim.Id, linux, "impostor", "1", labels, 1, true, false, secret![..^1] + (secret[^1] == 'a' ? 'b' : 'a'))));
+        var theHash = await Should.ThrowAsync<WardenException>(s.Workers.RegisterAsync(gateway, new WorkerRegistration(victim.Id, linux, "impostor", "1", labels, 1, true, false, Warden.Data.Security.TokenSecrets.Hash(secret))));
+        var (back, _) = await s.Workers.RegisterAsync(gateway, new WorkerRegistration(victim.Id, linux, "victim", "1.1", labels, 2, true, false, secret));
+
+        new[] { noSecret, othersSecret, forged, theHash }.ShouldAllBe(e => e.Kind == WardenErrorKind.Unauthenticated);
+        noSecret.Message.ShouldNotContain(secret);
+        back.Name.ShouldBe("victim");
+        (await s.Workers.GetAsync(s.AcmeAdmin, "acme", victim.Id)).Name.ShouldBe("victim", "no refused attempt changed the record");
+        otherSecret.ShouldNotBe(secret);
+        other.Id.ShouldNotBe(victim.Id);
+        await using (var c = await s.Db.Connections.OpenAsync())
+        {
+            var stored = (await c.QueryAsync<string>("SELECT secret_hash FROM workers")).ToList();
+            stored.ShouldBe([Warden.Data.Security.TokenSecrets.Hash(secret), Warden.Data.Security.TokenSecrets.Hash(otherSecret!)], ignoreOrder: true);
+            // A worker from before secrets existed: its next connection is issued one, and from then on it is required.
+            await c.ExecuteAsync("UPDATE workers SET secret_hash = NULL WHERE id = @id", new { id = other.Id });
+        }
+
+        var (_, issued) = await s.Workers.RegisterAsync(gateway, new WorkerRegistration(other.Id, linux, "other", "1.0", labels, 2, true, false));
+        var afterIssue = await Should.ThrowAsync<WardenException>(s.Workers.RegisterAsync(gateway, new WorkerRegistration(other.Id, linux, "impostor", "1", labels, 1, true, false)));
+        var (_, none) = await s.Workers.RegisterAsync(gateway, new WorkerRegistration(other.Id, linux, "other", "1.0", labels, 2, true, false, issued));
+
+        issued.ShouldNotBeNull().ShouldStartWith("wks_");
+        afterIssue.Kind.ShouldBe(WardenErrorKind.Unauthenticated);
+        none.ShouldBeNull();
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
     public async Task Registry_RegistersReregistersDrainsAndBindsSessions_AndOnlyTheGatewayWrites(string engine)
     {
         await using var s = await CreateAsync(engine);
@@ -131,10 +173,10 @@ public sealed class WorkerStoreTests
         var gateway = Actor.System("worker-gateway");
         var labels = new Dictionary<string, string> { ["arch"] = "x64" };
 
-        var first = await s.Workers.RegisterAsync(gateway, new WorkerRegistration(null, linux, "w1", "1.0", labels, 2, false, false));
+        var (first, secret) = await s.Workers.RegisterAsync(gateway, new WorkerRegistration(null, linux, "w1", "1.0", labels, 2, false, false));
         s.Time.Advance(TimeSpan.FromMinutes(1));
-        var again = await s.Workers.RegisterAsync(gateway, new WorkerRegistration(first.Id, linux, "w1-renamed", "1.1", labels, 4, true, false));
-        var stolen = await Should.ThrowAsync<WardenException>(s.Workers.RegisterAsync(gateway, new WorkerRegistration(first.Id, gpu, "x", "1", labels, 1, true, false)));
+        var (again, reissued) = await s.Workers.RegisterAsync(gateway, new WorkerRegistration(first.Id, linux, "w1-renamed", "1.1", labels, 4, true, false, secret));
+        var stolen = await Should.ThrowAsync<WardenException>(s.Workers.RegisterAsync(gateway, new WorkerRegistration(first.Id, gpu, "x", "1", labels, 1, true, false, secret)));
         var byUser = await Should.ThrowAsync<WardenException>(s.Workers.RegisterAsync(s.Admin, new WorkerRegistration(null, linux, "x", "1", labels, 1, true, false)));
         await s.Workers.BindSessionAsync(gateway, "sess1", linux.OrgId, linux.PoolId, first.Id, "https://git.example/app.git");
         var doubleBind = await Should.ThrowAsync<WardenException>(s.Workers.BindSessionAsync(gateway, "sess1", linux.OrgId, linux.PoolId, first.Id, null));
@@ -143,6 +185,8 @@ public sealed class WorkerStoreTests
         var drained = await s.Workers.RequestDrainAsync(s.AcmeAdmin, "acme", first.Id);
 
         again.Id.ShouldBe(first.Id);
+        secret.ShouldNotBeNull().ShouldStartWith("wks_");
+        reissued.ShouldBeNull("a worker keeps its secret");
         again.Name.ShouldBe("w1-renamed");
         again.Capacity.ShouldBe(4);
         again.Sandboxed.ShouldBeTrue();

@@ -18,6 +18,12 @@ public static class TokenSecrets
     /// <summary>A new API token.</summary>
     public static string NewToken() => TokenPrefix + RandomBase62(43);
 
+    /// <summary>The marker of worker secrets (<see cref="NewWorkerSecret"/>).</summary>
+    public const string WorkerSecretPrefix = "wks_";
+
+    /// <summary>A new worker secret: given to a worker at its first registration, presented on every reconnect.</summary>
+    public static string NewWorkerSecret() => WorkerSecretPrefix + RandomBase62(43);
+
     /// <summary>A new opaque secret without the token marker (for cookies).</summary>
     public static string NewOpaque() => RandomBase62(43);
 

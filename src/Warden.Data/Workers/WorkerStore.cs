@@ -1,7 +1,10 @@
 using System.Data.Common;
+using System.Security.Cryptography;
+using System.Text;
 using Dapper;
 using Warden.Data.Audit;
 using Warden.Data.Identity;
+using Warden.Data.Security;
 
 namespace Warden.Data.Workers;
 
@@ -17,7 +20,7 @@ public sealed class WorkerStore(ConnectionFactory connections, TimeProvider time
     private const string SelectWorkers =
         """
         SELECT w.id, w.org_id, p.name AS pool, w.pool_id, w.name, w.version, w.labels, w.capacity, w.sandboxed, w.state, w.state_reason,
-               w.running, w.created_at, w.connected_at, w.last_heartbeat_at, w.disconnected_at
+               w.running, w.created_at, w.connected_at, w.last_heartbeat_at, w.disconnected_at, w.secret_hash
         FROM workers w JOIN worker_pools p ON p.id = w.pool_id
         """;
 
@@ -86,9 +89,11 @@ public sealed class WorkerStore(ConnectionFactory connections, TimeProvider time
 
     /// <summary>
     /// Registers a connecting worker (gateway only): an existing id of the token's pool is updated and set online (or
-    /// draining); an unknown or missing id gets a new worker. A known id of another pool is refused (403).
+    /// draining); an unknown or missing id gets a new worker. A known id of another pool is refused (403), and so is a
+    /// known id without its worker secret (401): a new worker is issued a secret (only its SHA-256 is kept), and
+    /// reconnecting under that id needs it, so a holder of the pool's join token cannot take over another worker.
     /// </summary>
-    public async Task<WorkerRecord> RegisterAsync(Actor actor, WorkerRegistration registration, CancellationToken cancellationToken = default)
+    public async Task<WorkerRegistered> RegisterAsync(Actor actor, WorkerRegistration registration, CancellationToken cancellationToken = default)
     {
         RequireSystem(actor);
         var labels = Labels.Require(registration.Labels);
@@ -105,26 +110,62 @@ public sealed class WorkerStore(ConnectionFactory connections, TimeProvider time
                     throw WardenException.Forbidden($"Worker '{existingId}' belongs to another pool than this join token's ('{registration.Token.PoolName}').");
                 }
 
+                string? issued = null;
+                if (existing.SecretHash is { } expected)
+                {
+                    if (registration.Secret is not { } presented || !SecretMatches(presented, expected))
+                    {
+                        throw new WardenException(WardenErrorKind.Unauthenticated,
+                            $"Worker '{existingId}' must present its own worker secret to reconnect under its id; the join token alone is not enough. " +
+                            "If this machine lost its data folder's worker-secret file, delete its worker-id file to join as a new worker.");
+                    }
+                }
+                else
+                {
+                    // Registered before workers had secrets: this connection gets one, and every later one needs it.
+                    issued = TokenSecrets.NewWorkerSecret();
+                }
+
                 await connection.ExecuteAsync(
                     """
                     UPDATE workers SET name = @Name, version = @Version, labels = @labels, capacity = @Capacity, sandboxed = @sandboxed,
-                        state = @state, state_reason = NULL, token_id = @tokenId, connected_at = @now, last_heartbeat_at = @now, disconnected_at = NULL
+                        state = @state, state_reason = NULL, token_id = @tokenId, connected_at = @now, last_heartbeat_at = @now, disconnected_at = NULL,
+                        secret_hash = COALESCE(secret_hash, @secretHash)
                     WHERE id = @existingId
                     """,
-                    new { registration.Name, registration.Version, labels = Labels.ToJson(labels), registration.Capacity, sandboxed = registration.Sandboxed ? 1 : 0, state, tokenId = registration.Token.TokenId, now, existingId }).ConfigureAwait(false);
-                return (await connection.QuerySingleAsync<WorkerRow>(SelectWorkers + " WHERE w.id = @existingId", new { existingId }).ConfigureAwait(false)).ToRecord();
+                    new
+                    {
+                        registration.Name, registration.Version, labels = Labels.ToJson(labels), registration.Capacity, sandboxed = registration.Sandboxed ? 1 : 0, state,
+                        tokenId = registration.Token.TokenId, now, existingId, secretHash = issued is null ? null : TokenSecrets.Hash(issued),
+                    }).ConfigureAwait(false);
+                var updated = await connection.QuerySingleAsync<WorkerRow>(SelectWorkers + " WHERE w.id = @existingId", new { existingId }).ConfigureAwait(false);
+                if (issued is not null && updated.SecretHash != TokenSecrets.Hash(issued))
+                {
+                    // Another connection under the same id was issued a secret at the same moment and won.
+                    throw new WardenException(WardenErrorKind.Unauthenticated, $"Worker '{existingId}' was given a worker secret by another connection; reconnect with it.");
+                }
+
+                return new WorkerRegistered(updated.ToRecord(), issued);
             }
         }
 
         var id = Ids.New("wkr");
+        var secret = TokenSecrets.NewWorkerSecret();
         await connection.ExecuteAsync(
             """
-            INSERT INTO workers (id, org_id, pool_id, name, version, labels, capacity, sandboxed, state, running, token_id, created_at, connected_at, last_heartbeat_at)
-            VALUES (@id, @OrgId, @PoolId, @Name, @Version, @labels, @Capacity, @sandboxed, @state, 0, @tokenId, @now, @now, @now)
+            INSERT INTO workers (id, org_id, pool_id, name, version, labels, capacity, sandboxed, state, running, token_id, created_at, connected_at, last_heartbeat_at, secret_hash)
+            VALUES (@id, @OrgId, @PoolId, @Name, @Version, @labels, @Capacity, @sandboxed, @state, 0, @tokenId, @now, @now, @now, @secretHash)
             """,
-            new { id, registration.Token.OrgId, registration.Token.PoolId, registration.Name, registration.Version, labels = Labels.ToJson(labels), registration.Capacity, sandboxed = registration.Sandboxed ? 1 : 0, state, tokenId = registration.Token.TokenId, now }).ConfigureAwait(false);
-        return (await connection.QuerySingleAsync<WorkerRow>(SelectWorkers + " WHERE w.id = @id", new { id }).ConfigureAwait(false)).ToRecord();
+            new
+            {
+                id, registration.Token.OrgId, registration.Token.PoolId, registration.Name, registration.Version, labels = Labels.ToJson(labels), registration.Capacity,
+                sandboxed = registration.Sandboxed ? 1 : 0, state, tokenId = registration.Token.TokenId, now, secretHash = TokenSecrets.Hash(secret),
+            }).ConfigureAwait(false);
+        return new WorkerRegistered((await connection.QuerySingleAsync<WorkerRow>(SelectWorkers + " WHERE w.id = @id", new { id }).ConfigureAwait(false)).ToRecord(), secret);
     }
+
+    private static bool SecretMatches(string presented, string expectedHash) =>
+        CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(TokenSecrets.Hash(presented)), Encoding.ASCII.GetBytes(expectedHash));
 
     /// <summary>Sets a worker's state (gateway only); lost and offline also record when the connection ended.</summary>
     public async Task SetStateAsync(Actor actor, string workerId, WorkerState state, string? reason, CancellationToken cancellationToken = default)
@@ -235,6 +276,8 @@ public sealed class WorkerStore(ConnectionFactory connections, TimeProvider time
         public long Sandboxed { get; set; }
         public string State { get; set; } = "offline";
         public string? StateReason { get; set; }
+
+        public string? SecretHash { get; set; }
         public long Running { get; set; }
         public long CreatedAt { get; set; }
         public long? ConnectedAt { get; set; }

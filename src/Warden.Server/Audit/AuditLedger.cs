@@ -57,7 +57,7 @@ public sealed class AuditLedger : IAuditRecorder, IAsyncDisposable
     public static AuditWriterOptions DefaultOptions(string ledgerId) => new()
     {
         LedgerId = ledgerId,
-        Redaction = new RedactionOptions { ExtraPatterns = [new RedactionPattern("warden_ingest_key", @"\bwik_[A-Za-z0-9]{16,}"), new RedactionPattern("warden_join_token", @"\bwjt_[A-Za-z0-9]{16,}")] },
+        Redaction = new RedactionOptions { ExtraPatterns = [new RedactionPattern("warden_ingest_key", @"\bwik_[A-Za-z0-9]{16,}"), new RedactionPattern("warden_join_token", @"\bwjt_[A-Za-z0-9]{16,}"), new RedactionPattern("warden_worker_secret", @"\bwks_[A-Za-z0-9]{16,}")] },
     };
 
     /// <inheritdoc />

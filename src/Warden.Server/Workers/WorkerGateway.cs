@@ -135,14 +135,25 @@ public sealed partial class WorkerGateway(WorkerPoolStore pools, WorkerStore wor
         try
         {
             var pool = await pools.GetAsync(WorkerHub.Gateway, identity.OrgName, identity.PoolName, cancellationToken).ConfigureAwait(false);
-            var record = await workers.RegisterAsync(WorkerHub.Gateway, new WorkerRegistration(hello.WorkerId, identity, Clean(hello.Name), Clean(hello.SoftwareVersion),
-                hello.Labels, Math.Clamp(hello.Capacity, 1, 1000), hello.Sandboxed, hello.Draining), cancellationToken).ConfigureAwait(false);
+            var (record, issuedSecret) = await workers.RegisterAsync(WorkerHub.Gateway, new WorkerRegistration(hello.WorkerId, identity, Clean(hello.Name), Clean(hello.SoftwareVersion),
+                hello.Labels, Math.Clamp(hello.Capacity, 1, 1000), hello.Sandboxed, hello.Draining, hello.WorkerSecret), cancellationToken).ConfigureAwait(false);
             var (worker, registered) = await hub.AttachAsync(record, identity, pool.Labels, socket, hello).ConfigureAwait(false);
-            return (worker, hello, registered);
+            return (worker, hello, registered with { WorkerSecret = issuedSecret });
         }
         catch (WardenException e)
         {
-            await RefuseAsync(socket, e.Kind == WardenErrorKind.Forbidden ? ErrorCodes.WrongPool : ErrorCodes.BadMessage, e.Message).ConfigureAwait(false);
+            if (e.Kind == WardenErrorKind.Unauthenticated && hello.WorkerId is { } claimed)
+            {
+                await hub.RecordRefusedClaimAsync(identity, claimed, Clean(hello.Name), e.Message).ConfigureAwait(false);
+            }
+
+            var code = e.Kind switch
+            {
+                WardenErrorKind.Forbidden => ErrorCodes.WrongPool,
+                WardenErrorKind.Unauthenticated => ErrorCodes.WorkerSecretRequired,
+                _ => ErrorCodes.BadMessage,
+            };
+            await RefuseAsync(socket, code, e.Message).ConfigureAwait(false);
             return null;
         }
     }

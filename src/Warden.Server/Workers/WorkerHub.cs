@@ -502,6 +502,21 @@ public sealed partial class WorkerHub : IWorkerDispatcher
         Signal();
     }
 
+    /// <summary>
+    /// Audits a refused attempt to connect under an existing worker id without its secret (a join token holder
+    /// trying to take over another worker, or a worker that lost its secret).
+    /// </summary>
+    internal Task RecordRefusedClaimAsync(JoinTokenIdentity token, string claimedId, string name, string reason) =>
+        _audit.RecordAsync(new AuditEventDraft
+        {
+            OrgId = token.OrgId,
+            Actor = new AuditActor(AuditActorKind.Worker, claimedId, name),
+            Action = "worker.connect",
+            Resource = new AuditResource("worker", claimedId),
+            Outcome = AuditOutcome.Denied,
+            Details = AuditDrafts.Details(new Dictionary<string, string?> { ["pool"] = token.PoolName, ["joinTokenId"] = token.TokenId, ["reason"] = reason }),
+        });
+
     /// <summary>Audits a worker's (re)connection.</summary>
     internal Task RecordConnectAsync(LiveWorker worker, HelloMessage hello, RegisteredMessage registered) =>
         RecordAsync(worker, "worker.connect", new()

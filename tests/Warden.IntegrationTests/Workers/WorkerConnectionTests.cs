@@ -107,6 +107,63 @@ public sealed class WorkerConnectionTests
     }
 
     [Fact]
+    public async Task AnotherHolderOfThePoolToken_CannotTakeOverAWorkersId_ButTheWorkerItselfReconnectsAfterARestart()
+    {
+        await using var bed = await WorkerTestbed.StartAsync();
+        var token = await bed.JoinTokenAsync("linux");
+        var options = bed.Options(token, "victim");
+        var (victim, _) = await bed.StartWorkerAsync(options);
+        var victimId = victim.WorkerId!;
+        var secretFile = Path.Combine(options.DataDirectory, "worker-secret");
+        var secret = (await File.ReadAllTextAsync(secretFile)).Trim();
+
+        async Task<ErrorMessage> ClaimAsync(string? presented)
+        {
+            using var socket = new ClientWebSocket();
+            socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
+            await socket.ConnectAsync(WorkerOptions.ConnectUri(bed.BaseAddress), CancellationToken.None);
+            using var raw = new ProtocolSocket(socket);
+            await raw.SendAsync(new HelloMessage { WorkerId = victimId, WorkerSecret = presented, Name = "impostor", SoftwareVersion = "1", Sandboxed = true });
+            var reply = (await raw.ReceiveAsync()).ShouldBeOfType<ErrorMessage>();
+            (await raw.ReceiveAsync()).ShouldBeNull("the server closes after refusing");
+            return reply;
+        }
+
+        var bare = await ClaimAsync(null);
+        var guessed = await ClaimAsync("wks_" + new string('A', 43));
+
+        bare.Code.ShouldBe(ErrorCodes.WorkerSecretRequired);
+        guessed.Code.ShouldBe(ErrorCodes.WorkerSecretRequired);
+        bare.Message.ShouldContain("worker secret");
+        victim.IsConnected.ShouldBeTrue("the refused claims did not take the victim's connection");
+        victim.Registrations.ShouldBe(1);
+        (await bed.WorkerAsync(victimId)).Name.ShouldBe("victim");
+        File.GetUnixFileMode(secretFile).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        secret.ShouldStartWith("wks_");
+        using (var client = bed.Client())
+        {
+            var denied = (await client.SearchAuditAsync("default", new Dictionary<string, string?> { ["action"] = "worker.connect", ["outcome"] = "denied" })).Events;
+            denied.Count.ShouldBe(2);
+            denied.ShouldAllBe(e => e.ResourceId == victimId);
+        }
+
+        // The real worker restarts with its data folder: same id, its secret accepted, no new secret issued.
+        await bed.KillAsync(victim);
+        var (restarted, _) = await bed.StartWorkerAsync(options);
+        restarted.WorkerId.ShouldBe(victimId);
+        (await File.ReadAllTextAsync(secretFile)).Trim().ShouldBe(secret);
+
+        // A machine that copied only the id (not the secret) stops with the reason instead of retrying forever.
+        var copy = bed.Options(token, "copy");
+        Directory.CreateDirectory(copy.DataDirectory);
+        await File.WriteAllTextAsync(Path.Combine(copy.DataDirectory, "worker-id"), victimId);
+        await using var impostor = new WorkerHost(copy, new Warden.Worker.Runtime.ProcessSessionRuntimeFactory());
+        var refused = await Should.ThrowAsync<WorkerRejectedException>(impostor.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)));
+        refused.Message.ShouldContain("worker-id");
+        restarted.IsConnected.ShouldBeTrue();
+    }
+
+    [Fact]
     public async Task Hello_FromAnUnsupportedProtocolVersion_OrNotFirst_IsRefusedWithAReason()
     {
         await using var bed = await WorkerTestbed.StartAsync();
