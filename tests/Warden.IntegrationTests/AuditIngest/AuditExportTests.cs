@@ -262,7 +262,8 @@ public sealed class AuditExportTests
         }
     }
 
-    private static async Task<string> ReadFrameAsync(NetworkStream stream, CancellationToken ct)
+    /// <summary>Reads one octet-counted syslog frame (RFC 6587 / 5425): <c>LEN SP MSG</c>.</summary>
+    internal static async Task<string> ReadFrameAsync(Stream stream, CancellationToken ct)
     {
         var length = 0;
         var one = new byte[1];

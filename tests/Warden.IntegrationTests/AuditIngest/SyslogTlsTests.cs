@@ -3,7 +3,6 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using Warden.Client.Contracts;
 using Warden.Server.Audit;
 
@@ -264,7 +263,7 @@ public sealed class SyslogTlsTests : IDisposable
             {
                 while (true)
                 {
-                    Messages.Enqueue(await ReadFrameAsync(tls, _stop.Token));
+                    Messages.Enqueue(await AuditExportTests.ReadFrameAsync(tls, _stop.Token));
                 }
             }
             catch (Exception)
@@ -286,26 +285,6 @@ public sealed class SyslogTlsTests : IDisposable
             chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
             using var presented = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
             return chain.Build(presented);
-        }
-
-        private static async Task<string> ReadFrameAsync(Stream stream, CancellationToken ct)
-        {
-            var length = 0;
-            var one = new byte[1];
-            while (true)
-            {
-                await stream.ReadExactlyAsync(one, ct);
-                if (one[0] == (byte)' ')
-                {
-                    break;
-                }
-
-                length = (length * 10) + (one[0] - '0');
-            }
-
-            var message = new byte[length];
-            await stream.ReadExactlyAsync(message, ct);
-            return Encoding.UTF8.GetString(message);
         }
     }
 }
