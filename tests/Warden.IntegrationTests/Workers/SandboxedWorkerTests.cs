@@ -63,7 +63,9 @@ public sealed class SandboxedWorkerTests
         var token = await bed.JoinTokenAsync("linux");
         var runtime = new SandboxSessionRuntimeFactory(SandboxRuntime.Create(), allowPrivateEgressTargets: true);
         runtime.IsSandboxed.ShouldBeTrue();
-        await bed.StartWorkerAsync(bed.Options(token, "sandboxed"), runtime);
+        var options = bed.Options(token, "sandboxed");
+        await bed.StartWorkerAsync(options, runtime);
+        var workerSecret = (await File.ReadAllTextAsync(Path.Combine(options.DataDirectory, "worker-secret"))).Trim();
         await bed.Dispatcher.AssignAsync(bed.OrgId, "linux", NoLabels, "s1", new WorkspaceRequest(Repository(bed)), CancellationToken.None);
 
         // The clone is there, the file tools work on it and the change shows in git.
@@ -83,6 +85,13 @@ public sealed class SandboxedWorkerTests
         shell.Output!.ShouldContain("hello warden");
         shell.Output!.ShouldNotContain(token);
         shell.Output!.ShouldNotContain("WARDEN_TEST_POSTGRES");
+        // The worker's own identity: its data folder is not in the sandbox, by path or through /proc.
+        var identity = await RunAsync(bed, "s1", Call("c5b", "shell", new
+        {
+            command = $"cat '{options.DataDirectory}/worker-secret' '{options.DataDirectory}/worker-id' 2>&1; cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n' | grep -c wks_; ls /proc/*/root/ 2>&1 | head -3",
+        }));
+        identity.Output!.ShouldNotContain(workerSecret);
+        identity.Output!.ShouldContain("No such file or directory");
         (await RunAsync(bed, "s1", Call("c6", "write_file", new { path = ".git/hooks/post-commit", content = "#!/bin/sh\ntouch /tmp/pwned\n" }))).Status.ShouldBe(ToolStatus.Error);
 
         // Egress: a listener on the host's loopback. Direct: no route. Through the proxy: denied until policy permits it.
