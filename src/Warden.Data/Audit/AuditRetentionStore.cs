@@ -175,9 +175,15 @@ public sealed class AuditRetentionStore(ConnectionFactory connections, TimeProvi
     /// <c>audit.retention.erase</c> event that digests them) in each. Writes nothing and returns false when any of
     /// them changed since planning or a hold now covers them: the record then stands for an erasure not applied.
     /// </summary>
-    public async Task<bool> EraseAsync(ErasurePlan plan, long recordSequence, CancellationToken cancellationToken = default)
+    public Task<bool> EraseAsync(ErasurePlan plan, long recordSequence, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(plan);
+        // On SQLite a long erasure takes its turn among the server's queued writes instead of meeting them in the busy handler.
+        return connections.ExclusiveWriteAsync(() => EraseNowAsync(plan, recordSequence, cancellationToken), cancellationToken);
+    }
+
+    private async Task<bool> EraseNowAsync(ErasurePlan plan, long recordSequence, CancellationToken cancellationToken)
+    {
         await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         if (connections.Dialect == SqlDialect.Postgres)
@@ -239,7 +245,10 @@ public sealed class AuditRetentionStore(ConnectionFactory connections, TimeProvi
     /// where the stored chain now starts. Writes nothing and returns false when an event in the range is not erased.
     /// The <c>audit.retention.compact</c> record must already be durable.
     /// </summary>
-    public async Task<bool> CompactAsync(long throughSequence, CancellationToken cancellationToken = default)
+    public Task<bool> CompactAsync(long throughSequence, CancellationToken cancellationToken = default) =>
+        connections.ExclusiveWriteAsync(() => CompactNowAsync(throughSequence, cancellationToken), cancellationToken);
+
+    private async Task<bool> CompactNowAsync(long throughSequence, CancellationToken cancellationToken)
     {
         await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
