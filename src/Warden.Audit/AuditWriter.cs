@@ -49,10 +49,15 @@ public sealed class AuditWriter : IAsyncDisposable
     private AuditHash _lastHash;
     private DateTimeOffset _lastTimestamp;
     private bool _headStale;
+
+    // A batch another writer's append beat (a replica on the same database): written again, first, by the next batch.
+    private Batch? _conflicted;
+    private const int MaxConflictRetries = 20;
     private AuditCheckpoint? _lastCheckpoint;
     private AuditHash _lastCheckpointHash;
     private long _committed;
     private long _batches;
+    private long _conflictRetries;
     private Exception? _lastCheckpointError;
 
     private AuditWriter(IAuditLedgerStore store, AuditWriterOptions options, AuditKeyring? keyring, TimeProvider time, IMeterFactory? meterFactory)
@@ -99,6 +104,9 @@ public sealed class AuditWriter : IAsyncDisposable
 
     /// <summary>Store append calls made (batches) since start.</summary>
     public long BatchCount => Interlocked.Read(ref _batches);
+
+    /// <summary>Batches written again because another writer on the same store appended first.</summary>
+    public long ConflictRetryCount => Interlocked.Read(ref _conflictRetries);
 
     /// <summary>Appends queued and not yet picked up by the loop (a gauge).</summary>
     public int QueueLength => _channel.Reader.CanCount ? _channel.Reader.Count : -1;
@@ -444,7 +452,7 @@ public sealed class AuditWriter : IAsyncDisposable
             var tick = false;
             var batch = new Batch(_encodedStore is not null);
             Gather(reader, batch, ref carried, waiters, ref tick);
-            if (batch.EventCount > 0)
+            if (batch.EventCount > 0 || Volatile.Read(ref _conflicted) is not null)
             {
                 writing = await StartWriteAsync(reader, batch, writing, waiters).ConfigureAwait(false);
                 tick |= batch.SawTick;
@@ -469,7 +477,8 @@ public sealed class AuditWriter : IAsyncDisposable
     /// Hashes <paramref name="batch"/> onto the chain as it will stand once <paramref name="previous"/> (the write
     /// in flight) is durable, waits for that write, tops the batch up with what arrived meanwhile, and starts
     /// writing it. Returns the new write in flight. If the previous write failed, the head is reloaded and the batch
-    /// re-hashed onto it, so one failed write fails only its own callers.
+    /// re-hashed onto it, so one failed write fails only its own callers; a previous batch that lost a race with
+    /// another writer goes first in this one, re-hashed onto the head that writer left.
     /// </summary>
     private async Task<Task<bool>> StartWriteAsync(ChannelReader<WriterRequest> reader, Batch batch, Task<bool> previous, List<TaskCompletionSource<AuditCheckpoint?>> waiters)
     {
@@ -488,6 +497,13 @@ public sealed class AuditWriter : IAsyncDisposable
                     await LoadHeadAsync(CancellationToken.None).ConfigureAwait(false);
                     batch.ClearBuilt();
                 }
+            }
+
+            // Set only by the previous write (now finished) when it lost a race; its callers still wait.
+            if (Interlocked.Exchange(ref _conflicted, null) is { } retry)
+            {
+                batch.ClearBuilt();
+                batch.Prepend(retry);
             }
 
             if (batch.Events.Count == 0)
@@ -551,6 +567,10 @@ public sealed class AuditWriter : IAsyncDisposable
             {
                 batch.Add(next);
             }
+            else if (ReferenceEquals(next, WriterRequest.Wake))
+            {
+                // Only wakes the loop (a conflicted batch is waiting to be written again).
+            }
             else if (next.CheckpointWaiter is { } waiter)
             {
                 waiters.Add(waiter);
@@ -575,6 +595,19 @@ public sealed class AuditWriter : IAsyncDisposable
             {
                 await _store.AppendAsync(batch.Events, CancellationToken.None).ConfigureAwait(false);
             }
+        }
+        catch (AuditStoreConflictException) when (batch.Conflicts < MaxConflictRetries)
+        {
+            // Another writer on the same store (a server replica) appended first. Nothing of this batch is durable and
+            // its callers keep waiting: the loop reloads the head and writes the batch again, re-hashed, ahead of
+            // whatever queued since. Sequence order still follows arrival order within this writer.
+            batch.Conflicts++;
+            _headStale = true;
+            batch.ClearBuilt();
+            Volatile.Write(ref _conflicted, batch);
+            Interlocked.Increment(ref _conflictRetries);
+            _channel.Writer.TryWrite(WriterRequest.Wake);
+            return false;
         }
         catch (Exception ex)
         {
@@ -678,10 +711,17 @@ public sealed class AuditWriter : IAsyncDisposable
     {
         AuditCheckpoint? checkpoint = null;
         Exception? error = null;
-        var from = (_lastCheckpoint?.ToSequence ?? 0) + 1;
         var keyring = Volatile.Read(ref _keyring);
-        if (keyring is not null && !_headStale && _lastSequence >= from)
+        for (var attempt = 0; keyring is not null && !_headStale; attempt++)
         {
+            var from = (_lastCheckpoint?.ToSequence ?? 0) + 1;
+            if (_lastSequence < from)
+            {
+                // Nothing new to seal; after a conflict, the other writer's checkpoint covers what this one wrote.
+                checkpoint = attempt > 0 ? _lastCheckpoint : null;
+                break;
+            }
+
             try
             {
                 checkpoint = Sign(keyring, new AuditCheckpoint
@@ -699,6 +739,24 @@ public sealed class AuditWriter : IAsyncDisposable
                 _lastCheckpointHash = checkpoint.ComputeHash();
                 Volatile.Write(ref _lastCheckpoint, checkpoint);
                 Volatile.Write(ref _lastCheckpointError, null);
+                break;
+            }
+            catch (AuditStoreConflictException) when (attempt < MaxConflictRetries)
+            {
+                // Another writer on the store signed a checkpoint first (or appended past this writer's head): take up
+                // its chain and checkpoint, and seal only what it has not.
+                checkpoint = null;
+                try
+                {
+                    await LoadHeadAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    _headStale = true;
+                    error = ex;
+                    Volatile.Write(ref _lastCheckpointError, ex);
+                    break;
+                }
             }
             catch (Exception ex)
             {
@@ -706,6 +764,7 @@ public sealed class AuditWriter : IAsyncDisposable
                 checkpoint = null;
                 error = ex;
                 Volatile.Write(ref _lastCheckpointError, ex);
+                break;
             }
         }
 
@@ -751,10 +810,21 @@ public sealed class AuditWriter : IAsyncDisposable
         /// <summary>A checkpoint tick was read while topping the batch up.</summary>
         public bool SawTick { get; set; }
 
+        /// <summary>Times this batch lost a race with another writer and was put back.</summary>
+        public int Conflicts { get; set; }
+
         public void Add(WriterRequest request)
         {
             Requests.Add(request);
             EventCount += request.EventCount;
+        }
+
+        /// <summary>Puts <paramref name="earlier"/>'s requests (not yet hashed) in front of this batch's.</summary>
+        public void Prepend(Batch earlier)
+        {
+            Requests.InsertRange(0, earlier.Requests);
+            EventCount += earlier.EventCount;
+            Conflicts = Math.Max(Conflicts, earlier.Conflicts);
         }
 
         /// <summary>Drops the hashes (the chain they continued was not written); the requests stay.</summary>
@@ -792,6 +862,9 @@ public sealed class AuditWriter : IAsyncDisposable
         : TaskCompletionSource<AuditEvent>(TaskCreationOptions.RunContinuationsAsynchronously)
     {
         public static readonly WriterRequest Tick = new(null, null);
+
+        /// <summary>Wakes the loop without asking for a checkpoint.</summary>
+        public static readonly WriterRequest Wake = new(null, null);
 
         public AuditEventDraft? Draft { get; } = draft;
 

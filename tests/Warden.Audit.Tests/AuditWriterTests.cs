@@ -30,6 +30,37 @@ public sealed class AuditWriterTests : IDisposable
     }
 
     [Fact]
+    public async Task TwoWritersOnOneStore_LikeReplicas_EveryAppendSucceeds_AndTheChainWithCheckpointsVerifies()
+    {
+        var store = new InMemoryAuditLedgerStore();
+        var keyring = new AuditKeyring(_key);
+        var options = TestData.Options(checkpointEvery: 50) with { MaxBatchSize = 64 };
+        await using var a = await AuditWriter.StartAsync(store, options, keyring, _time);
+        await using var b = await AuditWriter.StartAsync(store, options, keyring, _time);
+
+        // Both append at once from several callers each; every race one of them loses is written again, not failed.
+        var appends = Enumerable.Range(0, 4000).Select(i => Task.Run(() => (i % 2 == 0 ? a : b).AppendAsync(TestData.Draft(i))));
+        var events = await Task.WhenAll(appends);
+        await a.CheckpointAsync();
+        await b.CheckpointAsync();
+
+        events.Select(e => e.Sequence).Order().ShouldBe(Enumerable.Range(1, 4000).Select(i => (long)i));
+        store.Count.ShouldBe(4000);
+        (a.ConflictRetryCount + b.ConflictRetryCount).ShouldBeGreaterThan(0, "the writers did race");
+        (a.CommittedCount + b.CommittedCount).ShouldBe(4000);
+        var report = await LedgerVerifier.VerifyStoreAsync(store, TestData.LedgerId, AuditPublicKeySet.From(keyring));
+        report.IsIntact.ShouldBeTrue(report.ToString());
+        // Each acknowledged event is the stored one, hash and all.
+        var stored = new Dictionary<long, AuditHash>();
+        await foreach (var e in store.ReadEventsAsync(1, 4000))
+        {
+            stored[e.Sequence] = e.Hash;
+        }
+
+        events.ShouldAllBe(e => stored[e.Sequence] == e.Hash);
+    }
+
+    [Fact]
     public async Task Append_AcknowledgesOnlyAfterTheBatchIsStored()
     {
         var store = new GatedStore();

@@ -373,6 +373,33 @@ public static class AuditLedgerStoreConformance
             if (last?.ToSequence != 6)
             {
                 failures.Add("GetLastCheckpointAsync must return the checkpoint with the highest ToSequence.");
+                return;
+            }
+
+            // A writer with a stale view (another replica sealed meanwhile) must be refused, not stored out of order.
+            (string Name, AuditCheckpoint Checkpoint)[] stale =
+            [
+                ("a checkpoint repeating a sealed range", all[1]),
+                ("a checkpoint starting inside a sealed range", last with { FromSequence = 4, ToSequence = 7 }),
+                ("a checkpoint leaving a gap", last with { FromSequence = 9, ToSequence = 10 }),
+            ];
+            foreach (var (name, checkpoint) in stale)
+            {
+                try
+                {
+                    await store.AppendCheckpointAsync(checkpoint, cancellationToken).ConfigureAwait(false);
+                    failures.Add($"AppendCheckpointAsync accepted {name}; it must throw AuditStoreConflictException.");
+                }
+                catch (AuditStoreConflictException)
+                {
+                    // Expected.
+                }
+            }
+
+            var after = await ToListAsync(store.ReadCheckpointsAsync(1, long.MaxValue, cancellationToken), cancellationToken).ConfigureAwait(false);
+            if (after.Count != all.Count || (await store.GetLastCheckpointAsync(cancellationToken).ConfigureAwait(false))?.ToSequence != 6)
+            {
+                failures.Add("Rejected checkpoints were stored.");
             }
         }
     }

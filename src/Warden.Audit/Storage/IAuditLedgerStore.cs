@@ -35,7 +35,11 @@ public interface IAuditLedgerStore
     /// <summary>Streams events with <paramref name="fromSequence"/> ≤ sequence ≤ <paramref name="toSequence"/>, ascending.</summary>
     IAsyncEnumerable<AuditEvent> ReadEventsAsync(long fromSequence, long toSequence, CancellationToken cancellationToken = default);
 
-    /// <summary>Durably stores a checkpoint. Checkpoints arrive in ascending, contiguous order.</summary>
+    /// <summary>
+    /// Durably stores a checkpoint, which must start right after the last stored one (at 1 for the first): checked
+    /// atomically, so two writers on one store (server replicas) cannot both seal the same range or seal out of order.
+    /// </summary>
+    /// <exception cref="AuditStoreConflictException">The checkpoint does not continue the stored checkpoints.</exception>
     ValueTask AppendCheckpointAsync(AuditCheckpoint checkpoint, CancellationToken cancellationToken = default);
 
     /// <summary>The checkpoint with the highest <see cref="AuditCheckpoint.ToSequence"/>, or <see langword="null"/>.</summary>

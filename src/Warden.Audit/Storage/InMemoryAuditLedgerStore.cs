@@ -163,6 +163,13 @@ public sealed class InMemoryAuditLedgerStore : IAuditLedgerStore, IAuditQuerySto
         ArgumentNullException.ThrowIfNull(checkpoint);
         lock (_lock)
         {
+            var last = _checkpoints.Count == 0 ? 0 : _checkpoints[^1].ToSequence;
+            if (checkpoint.FromSequence != last + 1)
+            {
+                return ValueTask.FromException(new AuditStoreConflictException(
+                    $"The checkpoint starts at {checkpoint.FromSequence} but the last stored checkpoint ends at {last}."));
+            }
+
             _checkpoints.Add(checkpoint);
         }
 

@@ -122,6 +122,12 @@ public sealed class JsonLinesAuditLedgerStore : IAuditLedgerStore, IAsyncDisposa
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            var last = Volatile.Read(ref _lastCheckpoint)?.ToSequence ?? 0;
+            if (checkpoint.FromSequence != last + 1)
+            {
+                throw new AuditStoreConflictException($"The checkpoint starts at {checkpoint.FromSequence} but the last stored checkpoint ends at {last}.");
+            }
+
             var buffer = new ArrayBufferWriter<byte>();
             AuditExportFormat.WriteCheckpointLine(checkpoint, buffer);
             await WriteDurablyAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);

@@ -314,9 +314,20 @@ public sealed class SqlAuditLedgerStore(ConnectionFactory connections) : IEncode
     /// <inheritdoc />
     public async ValueTask AppendCheckpointAsync(AuditCheckpoint checkpoint, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(checkpoint);
         await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var cmd = Command(connection, null,
-            "INSERT INTO audit_checkpoints (to_seq, from_seq, ledger_id, last_event_hash, prev_checkpoint_hash, ts, key_id, signature) VALUES (@to, @from, @ledger, @last, @prev, @ts, @key, @sig)");
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        if (connections.Dialect == SqlDialect.Postgres)
+        {
+            // The appends' lock: the continuity check and the insert happen as one step among all replicas.
+            await using var lockCmd = Command(connection, tx, "SELECT pg_advisory_xact_lock(7263537)");
+            await lockCmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        // Inserted only when it continues the stored checkpoints; otherwise another writer sealed first.
+        await using var cmd = Command(connection, tx,
+            "INSERT INTO audit_checkpoints (to_seq, from_seq, ledger_id, last_event_hash, prev_checkpoint_hash, ts, key_id, signature) " +
+            "SELECT @to, @from, @ledger, @last, @prev, @ts, @key, @sig WHERE COALESCE((SELECT MAX(to_seq) FROM audit_checkpoints), 0) = @from - 1");
         Add(cmd, "to", checkpoint.ToSequence);
         Add(cmd, "from", checkpoint.FromSequence);
         Add(cmd, "ledger", checkpoint.LedgerId);
@@ -325,7 +336,12 @@ public sealed class SqlAuditLedgerStore(ConnectionFactory connections) : IEncode
         Add(cmd, "ts", checkpoint.Timestamp.ToUnixTimeMilliseconds());
         Add(cmd, "key", checkpoint.KeyId);
         Add(cmd, "sig", checkpoint.Signature.ToArray());
-        await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        if (await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
+        {
+            throw new AuditStoreConflictException($"The checkpoint starts at {checkpoint.FromSequence} but does not follow the last stored checkpoint.");
+        }
+
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Warden.Audit;
+using Warden.Data;
 using Warden.Data.Audit;
 using Warden.Data.Identity;
 using Warden.Server.Hosting;
@@ -16,15 +17,28 @@ namespace Warden.Server.Audit;
 /// </summary>
 /// <remarks>
 /// Events are read back from the store, not taken from the writer, so everything durable is exported whatever wrote it,
-/// and nothing that was not durable is. With several replicas on one database, configure sinks on one of them only.
-/// Retry waits use real time on purpose: they pace I/O against a remote system, not ledger time.
+/// and nothing that was not durable is. With several replicas on one database every replica may configure the same
+/// sinks: each sink runs on the replica holding its lease (<c>audit.export:NAME</c> in <see cref="LeaseStore"/>), and
+/// another takes over within <see cref="LeaseTimeToLive"/> when that replica stops or dies (at once when it stops
+/// cleanly). Retry waits and renewal use real time on purpose: they pace I/O against a remote system, not ledger time.
 /// </remarks>
 public sealed partial class AuditExportService(
     WardenServerOptions options,
     AuditLedger ledger,
     AuditExportCursorStore cursors,
+    LeaseStore leases,
     ILogger<AuditExportService> logger) : BackgroundService
 {
+    /// <summary>How long a replica holds a sink's lease without renewing it.</summary>
+    public static readonly TimeSpan LeaseTimeToLive = TimeSpan.FromSeconds(30);
+
+    private static readonly TimeSpan LeaseRenewal = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan StandbyPoll = TimeSpan.FromSeconds(5);
+    private readonly string _holder = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+
+    /// <summary>This replica's name in the sinks' leases.</summary>
+    public string LeaseHolder => _holder;
+
     private static readonly Actor Exporter = Actor.System("audit-exporter");
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan LastRetry = TimeSpan.FromSeconds(30);
@@ -46,6 +60,9 @@ public sealed partial class AuditExportService(
     private async Task RunSinkAsync(AuditExporterOptions settings, CancellationToken stoppingToken)
     {
         await using var sink = CreateSink(settings);
+        var lease = "audit.export:" + settings.Name;
+        var held = false;
+        var renewed = 0L;
         var retry = FirstRetry;
         long cursor = -1;
         var caughtUp = true;
@@ -53,6 +70,25 @@ public sealed partial class AuditExportService(
         {
             try
             {
+                if (!held || System.Diagnostics.Stopwatch.GetElapsedTime(renewed) >= LeaseRenewal)
+                {
+                    var had = held;
+                    held = await leases.TryAcquireAsync(lease, _holder, LeaseTimeToLive, stoppingToken).ConfigureAwait(false);
+                    renewed = System.Diagnostics.Stopwatch.GetTimestamp();
+                    if (!held)
+                    {
+                        if (had)
+                        {
+                            LogLeaseLost(logger, settings.Name);
+                        }
+
+                        // Another replica exports this sink; read the cursor afresh if this one takes over later.
+                        cursor = -1;
+                        await Task.Delay(StandbyPoll, stoppingToken).ConfigureAwait(false);
+                        continue;
+                    }
+                }
+
                 if (cursor < 0)
                 {
                     cursor = await cursors.GetAsync(Exporter, settings.Name, stoppingToken).ConfigureAwait(false);
@@ -72,6 +108,7 @@ public sealed partial class AuditExportService(
                 {
                     if (appended is not null)
                     {
+                        // Events appended by another replica do not wake this one: the poll finds them.
                         await Task.WhenAny(appended, Task.Delay(IdlePoll, stoppingToken)).ConfigureAwait(false);
                     }
 
@@ -87,7 +124,7 @@ public sealed partial class AuditExportService(
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
-                return;
+                break;
             }
             catch (Exception ex)
             {
@@ -98,13 +135,32 @@ public sealed partial class AuditExportService(
                 }
                 catch (OperationCanceledException)
                 {
-                    return;
+                    break;
                 }
 
                 retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, LastRetry.Ticks));
             }
         }
+
+        if (held)
+        {
+            // Stopping cleanly: another replica takes the sink over at once instead of after the lease lapses.
+            try
+            {
+                await leases.ReleaseAsync(lease, _holder, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogReleaseFailed(logger, ex, settings.Name);
+            }
+        }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Audit export to '{Sink}': another replica holds its lease now; this one stands by")]
+    private static partial void LogLeaseLost(ILogger logger, string sink);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Audit export to '{Sink}': its lease could not be released; another replica takes over when it lapses")]
+    private static partial void LogReleaseFailed(ILogger logger, Exception exception, string sink);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Audit export to '{Sink}' ({Kind}) resumes after sequence {Cursor}")]
     private static partial void LogStarting(ILogger logger, string sink, string kind, long cursor);

@@ -38,11 +38,13 @@ public sealed partial class AuditRetentionService(
     WardenServerOptions options,
     AuditLedger ledger,
     AuditRetentionStore store,
+    LeaseStore leases,
     TimeProvider time,
     ILogger<AuditRetentionService> logger) : BackgroundService
 {
     private static readonly Actor Scheduler = Actor.System("audit-retention");
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
+    private readonly string _holder = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
 
     /// <summary>The most erasure batches one run makes, so a run always ends; the next run goes on.</summary>
     public int MaxBatchesPerRun { get; init; } = 1_000;
@@ -174,7 +176,11 @@ public sealed partial class AuditRetentionService(
             {
                 try
                 {
-                    await RunAsync(Scheduler, dryRun: false, stoppingToken).ConfigureAwait(false);
+                    // With several replicas, the first to reach its turn in an interval runs it; the others skip it.
+                    if (await leases.TryAcquireAsync("audit.retention", _holder, options.AuditRetentionInterval * 0.9, stoppingToken).ConfigureAwait(false))
+                    {
+                        await RunAsync(Scheduler, dryRun: false, stoppingToken).ConfigureAwait(false);
+                    }
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Warden.Client.Contracts;
 using Warden.Data;
 using Warden.Data.Identity;
@@ -38,6 +39,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Data.Audit.AuditQueryStore>();
         services.AddSingleton<Data.Audit.AuditIngestKeyStore>();
         services.AddSingleton<Data.Audit.AuditExportCursorStore>();
+        services.TryAddSingleton<Data.LeaseStore>();
         services.AddHostedService<Audit.AuditExportService>();
         services.AddSingleton<Data.Audit.AuditRetentionStore>();
         services.AddSingleton<Data.Audit.AuditImportIds>();
