@@ -45,7 +45,10 @@ public sealed partial record WorkerOptions
     /// The most repositories that keep a spare workspace, checked out ahead of time so a session of that repository is
     /// ready without a full checkout (0 turns spares off). Each spare takes the disk space of one checkout.
     /// </summary>
-    public int SpareWorkspaces { get; init; } = 4;
+    public int SpareWorkspaces { get; init; } = DefaultSpareWorkspaces;
+
+    /// <summary>The default of <see cref="SpareWorkspaces"/>.</summary>
+    public const int DefaultSpareWorkspaces = 4;
 
     /// <summary>The committer of the commits the worker makes when it publishes a session (the author names the agent and the requester).</summary>
     public string CommitterName { get; init; } = Workspaces.WorkspaceGit.DefaultCommitterName;

@@ -31,7 +31,7 @@ public static class WorkerCommands
         var spares = new Option<int>("--spare-workspaces")
         {
             Description = "Repositories that keep a checked-out spare workspace ready for their next session (0-100; 0: off; each takes a checkout's disk space).",
-            DefaultValueFactory = _ => new WorkerOptions().SpareWorkspaces,
+            DefaultValueFactory = _ => WorkerOptions.DefaultSpareWorkspaces,
         };
         var data = new Option<string>("--data") { Description = "Data folder: worker id, mirror cache, workspaces.", DefaultValueFactory = _ => ".warden-worker" };
         var name = new Option<string?>("--name") { Description = "The worker's name (default: the host name)." };
