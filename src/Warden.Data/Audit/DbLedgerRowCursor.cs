@@ -7,7 +7,7 @@ namespace Warden.Data.Audit;
 /// Reads audit rows through ADO.NET (PostgreSQL): each blob arrives as an array of its own, as before; only SQLite
 /// has the native path (<see cref="SqliteLedgerRowCursor"/>).
 /// </summary>
-internal sealed class DbLedgerRowCursor(DbConnection connection, DbCommand command, DbDataReader reader) : ILedgerRowCursor
+internal sealed class DbLedgerRowCursor(DbConnection connection, DbCommand command, DbDataReader reader) : IAuditRowCursor
 {
     private byte[] _body = [];
 

@@ -286,7 +286,7 @@ public sealed class SqlAuditLedgerStore(ConnectionFactory connections) : IEncode
     /// for verification: on SQLite through the native API without an array per column (see
     /// <see cref="SqliteLedgerRowCursor"/>), on PostgreSQL through the data reader. The caller disposes it.
     /// </summary>
-    internal async Task<ILedgerRowCursor> OpenRowCursorAsync(long fromSequence, long toSequence, CancellationToken cancellationToken)
+    public async Task<IAuditRowCursor> OpenRowCursorAsync(long fromSequence, long toSequence, CancellationToken cancellationToken = default)
     {
         var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
         DbCommand? cmd = null;

@@ -12,7 +12,7 @@ namespace Warden.Data.Audit;
 /// the body is a span over SQLite's own memory, valid until the next step. The single statement runs in one implicit
 /// read transaction, so the pass sees one consistent snapshot, as a data reader's would.
 /// </summary>
-internal sealed class SqliteLedgerRowCursor : ILedgerRowCursor
+internal sealed class SqliteLedgerRowCursor : IAuditRowCursor
 {
     private const string Select =
         "SELECT seq, prev_hash, hash, body, erased_by FROM audit_events WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq";

@@ -6,7 +6,7 @@ namespace Warden.Data.Audit;
 /// A forward-only pass over stored audit rows in sequence order, exposing each row's columns without copying them
 /// into arrays of their own: what <see cref="StoreVerifier"/> reads (see <see cref="SqlAuditLedgerStore.OpenRowCursorAsync"/>).
 /// </summary>
-internal interface ILedgerRowCursor : IAsyncDisposable
+public interface IAuditRowCursor : IAsyncDisposable
 {
     /// <summary>Moves to the next row; false at the end.</summary>
     ValueTask<bool> ReadAsync(CancellationToken cancellationToken);
