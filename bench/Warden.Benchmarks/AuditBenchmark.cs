@@ -34,8 +34,10 @@ public static class AuditBenchmark
         var engines = (StringArg(args, "--engines") ?? "sqlite,postgres").Split(',');
         var writerCounts = (StringArg(args, "--writers") ?? "1,16").Split(',').Select(w => int.Parse(w, CultureInfo.InvariantCulture)).ToArray();
         var appends = !args.Contains("--verify-only");
+        // The writer's MaxBatchSize (events per store call) for the ledger appends; the writer's default otherwise.
+        var maxBatch = IntArg(args, "--batch", new AuditWriterOptions { LedgerId = "x" }.MaxBatchSize);
         var verify = !args.Contains("--appends-only");
-        Console.WriteLine($"# Audit ledger benchmark: {events:N0} events per case, {Environment.ProcessorCount} cores, {RuntimeDesc()}, load average {LoadAverage()}");
+        Console.WriteLine($"# Audit ledger benchmark: {events:N0} events per case, {Environment.ProcessorCount} cores, {RuntimeDesc()}, writer MaxBatchSize {maxBatch}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {LoadAverage()}");
         Console.WriteLine();
         if (appends)
         {
@@ -50,7 +52,7 @@ public static class AuditBenchmark
                     var baseline = await BaselineInsertsAsync(db.Connections, events);
                     var baselineCpu = (Environment.CpuUsage.TotalTime - cpu).TotalMicroseconds / events;
                     await using var db2 = await BenchDatabase.CreateAsync(engine, postgres);
-                    var (rate, batches, ledgerCpu) = await LedgerAppendsAsync(db2.Connections, events, writers);
+                    var (rate, batches, ledgerCpu) = await LedgerAppendsAsync(db2.Connections, events, writers, maxBatch);
                     Console.WriteLine($"| {engine} | {writers} | {rate:N0} | {baseline:N0} | {rate / baseline:0.00} | {batches:N0} | {events / (double)batches:0} | {ledgerCpu:0.0} / {baselineCpu:0.0} | {LoadAverage()} |");
                 }
             }
@@ -117,9 +119,9 @@ public static class AuditBenchmark
     }
 
     /// <summary>Appends/s, store calls, and the process's CPU time per event over the timed part (all threads, both cores).</summary>
-    private static async Task<(double Rate, long Batches, double CpuMicroseconds)> LedgerAppendsAsync(ConnectionFactory connections, int events, int writers)
+    private static async Task<(double Rate, long Batches, double CpuMicroseconds)> LedgerAppendsAsync(ConnectionFactory connections, int events, int writers, int maxBatch)
     {
-        var ledger = await OpenLedgerAsync(connections);
+        var ledger = await OpenLedgerAsync(connections, maxBatch);
         await using var writer = ledger.Writer;
         var perWriter = events / writers;
         var cpu = Environment.CpuUsage.TotalTime;
@@ -269,13 +271,14 @@ public static class AuditBenchmark
         return ledger;
     }
 
-    private static async Task<OpenLedger> OpenLedgerAsync(ConnectionFactory connections)
+    private static async Task<OpenLedger> OpenLedgerAsync(ConnectionFactory connections, int? maxBatch = null)
     {
         await new MigrationRunner(connections).MigrateAsync();
         var ledgerId = await LedgerSettings.EnsureLedgerIdAsync(connections);
         var keyring = await new AuditKeyStore(connections, new SecretBox(RandomNumberGenerator.GetBytes(32)), TimeProvider.System).LoadOrCreateAsync();
         var store = new SqlAuditLedgerStore(connections);
-        var writer = await AuditWriter.StartAsync(store, new AuditWriterOptions { LedgerId = ledgerId }, keyring);
+        var options = new AuditWriterOptions { LedgerId = ledgerId };
+        var writer = await AuditWriter.StartAsync(store, maxBatch is { } max ? options with { MaxBatchSize = max } : options, keyring);
         return new OpenLedger(writer, store, ledgerId, new AuditPublicKeySet(keyring.PublicKeys));
     }
 
