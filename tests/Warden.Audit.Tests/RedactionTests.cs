@@ -88,6 +88,43 @@ public sealed class RedactionTests
         JsonElement.DeepEquals(redacted, details).ShouldBeTrue();
     }
 
+    [Theory]
+    // Each is checked after clean details with the same shape have warmed the key cache, so the raw pre-scan
+    // (which clears details without decoding them) is what has to send them to the full check.
+    [InlineData("""{"command":"run","output":"got sk-proj-AbCdEf1234567890abcdefGHIJ"}""", "output", "got [REDACTED:openai_key]")]
+    [InlineData("""{"command":"run","output":"got \u0073k-proj-AbCdEf1234567890abcdefGHIJ"}""", "output", "got [REDACTED:openai_key]")]
+    [InlineData("""{"command":"run","password":"hunter2"}""", "password", "[REDACTED:password]")]
+    [InlineData("""{"command":"run","pass\u0077ord":"hunter2"}""", "password", "[REDACTED:password]")]
+    [InlineData("""{"command":"run","nested":{"output":["x","Bearer abcdefgh12345678"]}}""", "nested", "Bearer [REDACTED:bearer_token]")]
+    [InlineData("""{"command":"run","url":"https://bob:s3cret@example.com/"}""", "url", "https://bob:[REDACTED:url_password]@example.com/")]
+    public void Redact_FindsSecretsInDetailsWhoseCleanTwinWasCleared(string json, string key, string expected)
+    {
+        var clean = TestData.Json("""{"command":"run","output":"plain","password":"","nested":{"output":["x","y"]},"url":"none"}""");
+        _redactor.Redact(clean).ShouldBe(clean);
+        _redactor.Redact(clean).ShouldBe(clean);
+
+        var redacted = _redactor.Redact(TestData.Json(json));
+
+        var value = redacted.GetProperty(key);
+        var text = value.ValueKind == JsonValueKind.Object ? value.GetProperty("output")[1].GetString() : value.GetString();
+        text.ShouldBe(expected);
+    }
+
+    [Fact]
+    public void Redact_ClearsLargeCleanDetailsAndStillFindsASecretAtTheirEnd()
+    {
+        // Larger than the pre-scan's stack buffer: the pooled path.
+        var filler = string.Join(",", Enumerable.Range(0, 200).Select(i => $"\"k{i}\":\"value number {i}\""));
+        var clean = TestData.Json("{" + filler + "}");
+        _redactor.Redact(clean).ShouldBe(clean);
+        _redactor.Redact(clean).ShouldBe(clean);
+
+        var redacted = _redactor.Redact(TestData.Json("{" + filler + ",\"last\":\"ghp_abcdefghijklmnopqrstuvwxyz0123456789\"}"));
+
+        redacted.GetProperty("last").GetString().ShouldBe("[REDACTED:github_token]");
+        redacted.GetProperty("k199").GetString().ShouldBe("value number 199");
+    }
+
     [Fact]
     public void Redact_AppliesConfiguredPatternsAndKeys()
     {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
@@ -30,6 +31,7 @@ public sealed class AuditRedactor
 
     private readonly (string Kind, Regex Regex)[] _extra;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _keyCache = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _keyLookup;
     private readonly HashSet<string> _extraKeys;
 
     /// <summary>A redactor with the built-in rules plus <paramref name="options"/>.</summary>
@@ -40,6 +42,7 @@ public sealed class AuditRedactor
             .Select(p => (p.Kind, new Regex(p.Pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant, options.PatternTimeout)))
             .ToArray();
         _extraKeys = new HashSet<string>(options.ExtraSensitiveKeys, StringComparer.OrdinalIgnoreCase);
+        _keyLookup = _keyCache.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     /// <summary>The marker that replaces a secret of <paramref name="kind"/>.</summary>
@@ -150,7 +153,87 @@ public sealed class AuditRedactor
         return ReferenceEquals(type, resource.Type) && ReferenceEquals(id, resource.Id) ? resource : new AuditResource(type, id);
     }
 
-    private bool NeedsRedaction(JsonElement element)
+    /// <summary>
+    /// True when <see cref="WriteRedacted"/> would change <paramref name="element"/>. Clean details are the common
+    /// case, and proving them clean string by string decodes every name and value; <see cref="IsCleanRaw"/> proves
+    /// it from the raw UTF-8 in one pass for most of them, and anything it cannot clear takes the full check.
+    /// </summary>
+    private bool NeedsRedaction(JsonElement element) =>
+        !(element.ValueKind is JsonValueKind.Object or JsonValueKind.Array && IsCleanRaw(JsonMarshal.GetRawUtf8Value(element)))
+        && NeedsRedactionByValue(element);
+
+    // Details up to this many bytes are pre-scanned on the stack; larger ones in a pooled buffer.
+    private const int StackScan = 512;
+
+    // Longest property name the pre-scan looks up in the key cache; longer names take the full check.
+    private const int MaxScannedKey = 128;
+
+    /// <summary>
+    /// Proves from the raw UTF-8 of a details value, without decoding it into strings, that redaction leaves it as
+    /// it is; false means "not proven", never "has a secret". Only with no configured extra patterns or keys (those
+    /// can match anything) and no backslash (an escape could spell a trigger or a key differently): then every
+    /// string's text is its raw bytes, so no built-in trigger in the raw text means no string triggers the built-in
+    /// patterns (a trigger across JSON punctuation only sends the value to the full check), and every property name
+    /// must be one the key cache already knows is not sensitive.
+    /// </summary>
+    private bool IsCleanRaw(ReadOnlySpan<byte> raw)
+    {
+        if (_extra.Length > 0 || _extraKeys.Count > 0 || raw.Contains((byte)'\\'))
+        {
+            return false;
+        }
+
+        char[]? rented = null;
+        var chars = raw.Length <= StackScan ? stackalloc char[StackScan] : (rented = ArrayPool<char>.Shared.Rent(raw.Length));
+        try
+        {
+            var count = System.Text.Encoding.UTF8.GetChars(raw, chars);
+            if (chars[..count].ContainsAny(BuiltInPatterns.Triggers))
+            {
+                return false;
+            }
+
+            Span<char> name = stackalloc char[MaxScannedKey];
+            var reader = new Utf8JsonReader(raw, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            while (reader.Read())
+            {
+                if (reader.TokenType != JsonTokenType.PropertyName)
+                {
+                    continue;
+                }
+
+                // No backslash anywhere, so the name is its raw bytes (and at most one char per byte).
+                var bytes = reader.ValueSpan;
+                if (bytes.Length > MaxScannedKey)
+                {
+                    return false;
+                }
+
+                var length = System.Text.Encoding.UTF8.GetChars(bytes, name);
+                if (!_keyLookup.TryGetValue(name[..length], out var kind) || kind.Length > 0)
+                {
+                    // Unknown (the full check will classify and cache it) or sensitive.
+                    return false;
+                }
+            }
+
+            return true;
+        }
+        catch (JsonException)
+        {
+            // The element was parsed with options this reader lacks: not proven, take the full check.
+            return false;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<char>.Shared.Return(rented);
+            }
+        }
+    }
+
+    private bool NeedsRedactionByValue(JsonElement element)
     {
         switch (element.ValueKind)
         {
@@ -162,7 +245,7 @@ public sealed class AuditRedactor
                         return true;
                     }
 
-                    if (NeedsRedaction(property.Value))
+                    if (NeedsRedactionByValue(property.Value))
                     {
                         return true;
                     }
@@ -172,7 +255,7 @@ public sealed class AuditRedactor
             case JsonValueKind.Array:
                 foreach (var item in element.EnumerateArray())
                 {
-                    if (NeedsRedaction(item))
+                    if (NeedsRedactionByValue(item))
                     {
                         return true;
                     }

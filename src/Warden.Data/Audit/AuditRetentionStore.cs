@@ -156,11 +156,14 @@ public sealed class AuditRetentionStore(ConnectionFactory connections, TimeProvi
         foreach (var (orgId, days) in periods)
         {
             var cutoff = now - TimeSpan.FromDays(days);
+            // Oldest first by (ts, seq), the order of ix_audit_events_org_ts, so the scan stops at the limit. Ledger time
+            // never decreases along the chain, so that is sequence order; the batch is sorted by sequence regardless,
+            // as the erase record's digest requires.
             var rows = await connection.QueryAsync<(long Seq, byte[] Hash)>(
                 "SELECT seq, hash FROM audit_events WHERE org_id = @orgId AND ts < @cutoff AND seq <= @anchoredThrough AND erased_by IS NULL " +
-                "AND action NOT IN " + RecordActions + HeldMembersClause(orgId) + " ORDER BY seq LIMIT @max",
+                "AND action NOT IN " + RecordActions + HeldMembersClause(orgId) + " ORDER BY ts, seq LIMIT @max",
                 new { orgId, cutoff = Time.Ms(cutoff), anchoredThrough, max = maxPerPlan }).ConfigureAwait(false);
-            var events = rows.Select(r => (r.Seq, new AuditHash(r.Hash))).ToList();
+            var events = rows.Select(r => (r.Seq, new AuditHash(r.Hash))).OrderBy(e => e.Seq).ToList();
             if (events.Count > 0)
             {
                 plans.Add(new ErasurePlan(orgId, days, cutoff, events));

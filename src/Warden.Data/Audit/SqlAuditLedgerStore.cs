@@ -281,6 +281,40 @@ public sealed class SqlAuditLedgerStore(ConnectionFactory connections) : IEncode
         }
     }
 
+    /// <summary>
+    /// Opens a forward-only pass over the stored rows of [<paramref name="fromSequence"/>, <paramref name="toSequence"/>]
+    /// for verification: on SQLite through the native API without an array per column (see
+    /// <see cref="SqliteLedgerRowCursor"/>), on PostgreSQL through the data reader. The caller disposes it.
+    /// </summary>
+    public async Task<IAuditRowCursor> OpenRowCursorAsync(long fromSequence, long toSequence, CancellationToken cancellationToken = default)
+    {
+        var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
+        DbCommand? cmd = null;
+        try
+        {
+            if (connections.Dialect == SqlDialect.Sqlite)
+            {
+                return SqliteLedgerRowCursor.Open(connection, fromSequence, toSequence);
+            }
+
+            cmd = Command(connection, null, "SELECT seq, prev_hash, hash, body, erased_by FROM audit_events WHERE seq >= @from AND seq <= @to ORDER BY seq");
+            Add(cmd, "from", fromSequence);
+            Add(cmd, "to", toSequence);
+            var reader = await cmd.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken).ConfigureAwait(false);
+            return new DbLedgerRowCursor(connection, cmd, reader);
+        }
+        catch
+        {
+            if (cmd is not null)
+            {
+                await cmd.DisposeAsync().ConfigureAwait(false);
+            }
+
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
     /// <inheritdoc />
     public async IAsyncEnumerable<AuditLedgerEntry> ReadEntriesAsync(long fromSequence, long toSequence, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {

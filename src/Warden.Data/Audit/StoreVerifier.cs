@@ -30,77 +30,87 @@ public static class StoreVerifier
             }
         }
 
-        // Reading rows and re-hashing them are the two costs, of about the same size: rows are read in chunks, and
-        // each chunk is verified (hashed on the cores the reader leaves free, then checked in order) while the next
-        // one is read. Chunks are verified one after the other, in stored order. An erased row or a retention record
-        // ends the chunk before it and is checked on its own, in order (erased rows have nothing to hash).
+        // Reading rows and re-hashing them are the two costs: rows are read in chunks, and each chunk is verified
+        // (hashed on the cores the reader leaves free, then checked in order) while the next one is read. Chunks are
+        // verified one after the other, in stored order. An erased row or a retention record ends the chunk before it
+        // and is checked on its own, in order (erased rows have nothing to hash). Two chunks take turns, each with one
+        // pooled buffer holding its rows' canonical bytes, so reading allocates nothing per row.
         var erasures = new ErasureAccounting();
-        var chunk = new EncodedAuditEvent[Chunk];
-        var spare = new EncodedAuditEvent[Chunk];
-        var count = 0;
+        using var first = new EncodedEventChunk(Chunk, ChunkBytes);
+        using var second = new EncodedEventChunk(Chunk, ChunkBytes);
+        var chunk = first;
+        var spare = second;
         var verifying = Task.FromResult(true);
-        await foreach (var row in store.ReadRowsAsync(1, long.MaxValue, cancellationToken).ConfigureAwait(false))
+        try
         {
-            var previous = new AuditHash(row.PreviousHash);
-            var hash = new AuditHash(row.Hash);
-            var isRecord = row.ErasedBy is null && row.Body.AsSpan().IndexOf(ErasureAccounting.RecordMarker) >= 0;
-            if (row.ErasedBy is not null || isRecord)
+            await using var rows = await store.OpenRowCursorAsync(1, long.MaxValue, cancellationToken).ConfigureAwait(false);
+            while (await rows.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (!await verifying.ConfigureAwait(false) || !verifier.AddEncodedEvents(chunk.AsMemory(0, count)))
+                var erasedBy = rows.ErasedBy;
+                var isRecord = erasedBy is null && rows.Body.IndexOf(ErasureAccounting.RecordMarker) >= 0;
+                if (erasedBy is not null || isRecord)
                 {
-                    return await CompleteAsync().ConfigureAwait(false);
-                }
-
-                verifying = Task.FromResult(true);
-                count = 0;
-                if (row.ErasedBy is { } erasedBy)
-                {
-                    erasures.AddErased(row.Sequence, hash, erasedBy);
-                    if (!verifier.AddErasedEvent(row.Sequence, previous, hash))
+                    if (!await verifying.ConfigureAwait(false) || !verifier.AddEncodedEvents(chunk.Seal()))
                     {
-                        return await CompleteAsync().ConfigureAwait(false);
+                        return verifier.Complete();
                     }
-                }
-                else if (!verifier.AddEncodedEvent(row.Sequence, previous, hash, row.Body)
-                    || (erasures.AddEvent(AuditEventReader.Parse(row.Body, previous, hash)) is { } problem && !verifier.ReportMalformed(problem)))
-                {
-                    return await CompleteAsync().ConfigureAwait(false);
+
+                    chunk.Clear();
+                    var sequence = rows.Sequence;
+                    var previous = rows.PreviousHash;
+                    var hash = rows.Hash;
+                    if (erasedBy is { } by)
+                    {
+                        erasures.AddErased(sequence, hash, by);
+                        if (!verifier.AddErasedEvent(sequence, previous, hash))
+                        {
+                            return verifier.Complete();
+                        }
+                    }
+                    else if (!verifier.AddEncodedEvent(sequence, previous, hash, rows.Body)
+                        || (erasures.AddEvent(AuditEventReader.Parse(rows.Body, previous, hash)) is { } problem && !verifier.ReportMalformed(problem)))
+                    {
+                        return verifier.Complete();
+                    }
+
+                    continue;
                 }
 
-                continue;
+                chunk.Add(rows.Sequence, rows.PreviousHash, rows.Hash, rows.Body);
+                if (chunk.IsFull)
+                {
+                    if (!await verifying.ConfigureAwait(false))
+                    {
+                        return verifier.Complete();
+                    }
+
+                    // The spare chunk's verification has finished (awaited just above): it takes the next rows.
+                    var full = chunk.Seal();
+                    verifying = Task.Run(() => verifier.AddEncodedEvents(full), cancellationToken);
+                    (chunk, spare) = (spare, chunk);
+                    chunk.Clear();
+                }
             }
 
-            chunk[count++] = new EncodedAuditEvent(row.Sequence, previous, hash, row.Body);
-            if (count == Chunk)
+            if (await verifying.ConfigureAwait(false))
             {
-                if (!await verifying.ConfigureAwait(false))
-                {
-                    return await CompleteAsync().ConfigureAwait(false);
-                }
-
-                var full = chunk;
-                verifying = Task.Run(() => verifier.AddEncodedEvents(full), cancellationToken);
-                (chunk, spare) = (spare, full);
-                count = 0;
+                verifier.AddEncodedEvents(chunk.Seal());
             }
         }
-
-        if (await verifying.ConfigureAwait(false))
+        finally
         {
-            verifier.AddEncodedEvents(chunk.AsMemory(0, count));
+            // Both chunks' buffers go back to the pool when this returns: no verification may still be reading one.
+            await ((Task)verifying).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
         var report = verifier.Complete();
         return report.IsIntact && erasures.Complete(prunedThrough, report.LastSequence - report.UnanchoredEvents) is { } unrecorded
             ? report with { Problem = unrecorded }
             : report;
-
-        async Task<VerificationReport> CompleteAsync()
-        {
-            await verifying.ConfigureAwait(false);
-            return verifier.Complete();
-        }
     }
 
     private const int Chunk = 4096;
+
+    // A chunk's buffer to start with: about a typical event's canonical bytes (0.5 KB) per row; it grows as needed.
+    private const int ChunkBytes = Chunk * 512;
 }
