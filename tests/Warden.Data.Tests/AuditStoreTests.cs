@@ -280,6 +280,95 @@ public sealed class AuditStoreTests
 
     [Theory]
     [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task Query_PagesAnOrgsTrail_OwnAndMembersSiteEvents_InSequenceOrder_BothWays_WithFilters(string engine)
+    {
+        await using var db = await TestDatabase.CreateAsync(engine);
+        await new MigrationRunner(db.Connections).MigrateAsync();
+        var time = new FakeTime();
+        var adminToken = await new Bootstrapper(db.Connections, time).EnsureAsync("default", "admin");
+        var admin = (await new TokenStore(db.Connections, time).AuthenticateAsync(adminToken!)).Actor!;
+        await new OrgStore(db.Connections, time).CreateAsync(admin, "acme", null);
+        await new UserStore(db.Connections, time).CreateAsync(admin, "default", new NewUser("ada", Role: "member"));
+        await new UserStore(db.Connections, time).CreateAsync(admin, "acme", new NewUser("bob", Role: "member"));
+        var ledgerId = await LedgerSettings.EnsureLedgerIdAsync(db.Connections);
+        await using var writer = await AuditWriter.StartAsync(new SqlAuditLedgerStore(db.Connections), new AuditWriterOptions { LedgerId = ledgerId }, null, time);
+        string defaultId, acmeId, adaId, bobId;
+        await using (var c = await db.Connections.OpenAsync())
+        {
+            defaultId = await c.ExecuteScalarAsync<string>("SELECT id FROM orgs WHERE name = 'default'") ?? "";
+            acmeId = await c.ExecuteScalarAsync<string>("SELECT id FROM orgs WHERE name = 'acme'") ?? "";
+            adaId = await c.ExecuteScalarAsync<string>("SELECT id FROM users WHERE name = 'ada'") ?? "";
+            bobId = await c.ExecuteScalarAsync<string>("SELECT id FROM users WHERE name = 'bob'") ?? "";
+        }
+
+        // Interleaved: the org's own events, its member's site-level events, another org's, a non-member's site events;
+        // time moves in steps so several events share a millisecond.
+        var expected = new List<(long Seq, string Action)>();
+        for (var i = 0; i < 90; i++)
+        {
+            var (org, actor) = (i % 5) switch { 0 or 3 => (defaultId, adaId), 1 => (AuditDrafts.SiteOrg, adaId), 2 => (acmeId, bobId), _ => (AuditDrafts.SiteOrg, bobId) };
+            var action = i % 2 == 0 ? "team.create" : "auth.login";
+            var e = await writer.AppendAsync(new AuditEventDraft
+            {
+                OrgId = org,
+                Actor = new AuditActor(Warden.Audit.ActorKind.User, actor, actor),
+                Action = action,
+                Resource = new AuditResource("team", "t" + i),
+            });
+            if (org == defaultId || (org == AuditDrafts.SiteOrg && actor == adaId))
+            {
+                expected.Add((e.Sequence, action));
+            }
+
+            if (i % 4 == 0)
+            {
+                time.Advance(TimeSpan.FromMilliseconds(1));
+            }
+        }
+
+        var query = new AuditQueryStore(db.Connections);
+        async Task<List<long>> PageAllAsync(AuditQuery first, bool ascending)
+        {
+            var seen = new List<long>();
+            var q = first;
+            while (true)
+            {
+                var page = await query.SearchAsync(admin, "default", q);
+                seen.AddRange(page.Events.Select(e => e.Sequence));
+                if (ascending)
+                {
+                    if (page.Events.Count < q.Limit)
+                    {
+                        return seen;
+                    }
+
+                    q = q with { After = page.Events[^1].Sequence };
+                }
+                else
+                {
+                    if (page.NextCursor is not { } next)
+                    {
+                        return seen;
+                    }
+
+                    q = q with { Before = next };
+                }
+            }
+        }
+
+        var newestFirst = await PageAllAsync(new AuditQuery { Limit = 4 }, ascending: false);
+        var oldestFirst = await PageAllAsync(new AuditQuery { Limit = 4, After = 0 }, ascending: true);
+        var logins = await PageAllAsync(new AuditQuery { Limit = 3, Action = "auth.*" }, ascending: false);
+        var window = await query.SearchAsync(admin, "default", new AuditQuery { Limit = 1000, Before = expected[^5].Seq, After = null });
+
+        newestFirst.ShouldBe(expected.Select(e => e.Seq).Reverse().ToList());
+        oldestFirst.ShouldBe(expected.Select(e => e.Seq).ToList());
+        logins.ShouldBe(expected.Where(e => e.Action == "auth.login").Select(e => e.Seq).Reverse().ToList());
+        window.Events.Select(e => e.Sequence).ShouldBe(expected.Select(e => e.Seq).Where(s => s < expected[^5].Seq).Reverse().ToList());
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
     public async Task Query_ScopesAnOrgsTrailAndChecksRoles(string engine)
     {
         await using var db = await TestDatabase.CreateAsync(engine);
