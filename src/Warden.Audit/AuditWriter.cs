@@ -27,6 +27,7 @@ public sealed class AuditWriter : IAsyncDisposable
 {
     private readonly IAuditLedgerStore _store;
     private readonly IEncodedAuditLedgerStore? _encodedStore;
+    private readonly ICompanionAuditLedgerStore? _companionStore;
     private readonly AuditWriterOptions _options;
     private AuditKeyring? _keyring;
     private readonly TimeProvider _time;
@@ -59,6 +60,7 @@ public sealed class AuditWriter : IAsyncDisposable
     {
         _store = store;
         _encodedStore = store as IEncodedAuditLedgerStore;
+        _companionStore = store as ICompanionAuditLedgerStore;
         _options = options;
         _keyring = keyring;
         _time = time;
@@ -218,6 +220,56 @@ public sealed class AuditWriter : IAsyncDisposable
             GroupDrafts = prepared,
             GroupTails = tails,
             GroupCompletion = new TaskCompletionSource<AuditEvent[]>(TaskCreationOptions.RunContinuationsAsynchronously),
+        };
+        try
+        {
+            await _channel.Writer.WriteAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException ex)
+        {
+            throw new InvalidOperationException("The audit writer is stopped.", ex);
+        }
+
+        return await request.GroupCompletion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Appends <paramref name="drafts"/> as one atomic group (as <see cref="AppendManyAsync"/>) and commits
+    /// <paramref name="companion"/>, another component's write, in the same store transaction: when this completes both
+    /// are durable; when it throws, neither was written. The events keep their place in the chain (sequenced and hashed
+    /// by this writer like every other append), and the companion shares the batch's one commit, so a caller that must
+    /// never have its own record without the audit events (or the other way round) pays for one durable write, not two.
+    /// </summary>
+    /// <exception cref="ArgumentException">A draft is invalid, or there is none; nothing was appended.</exception>
+    /// <exception cref="NotSupportedException">The store cannot carry companion writes (not an <see cref="ICompanionAuditLedgerStore"/>).</exception>
+    /// <exception cref="Exception">What the companion threw (only its own caller hears it; the other events of its batch are written again), or what the store threw.</exception>
+    public async Task<IReadOnlyList<AuditEvent>> AppendWithAsync(IReadOnlyList<AuditEventDraft> drafts, AuditCompanionWrite companion, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(drafts);
+        ArgumentNullException.ThrowIfNull(companion);
+        if (_companionStore is null)
+        {
+            throw new NotSupportedException("This audit store cannot commit other writes with its events.");
+        }
+
+        if (drafts.Count == 0)
+        {
+            throw new ArgumentException("A companion write needs at least one event to travel with.", nameof(drafts));
+        }
+
+        var prepared = new AuditEventDraft[drafts.Count];
+        var tails = new byte[drafts.Count][];
+        for (var i = 0; i < drafts.Count; i++)
+        {
+            prepared[i] = Prepare(drafts[i], out tails[i]);
+        }
+
+        var request = new WriterRequest(null, null)
+        {
+            GroupDrafts = prepared,
+            GroupTails = tails,
+            GroupCompletion = new TaskCompletionSource<AuditEvent[]>(TaskCreationOptions.RunContinuationsAsynchronously),
+            Companion = companion,
         };
         try
         {
@@ -567,7 +619,11 @@ public sealed class AuditWriter : IAsyncDisposable
     {
         try
         {
-            if (batch.Bodies is not null)
+            if (batch.Companions is { Count: > 0 } companions)
+            {
+                await _companionStore!.AppendEncodedAsync(batch.Events, batch.Bodies!, companions, CancellationToken.None).ConfigureAwait(false);
+            }
+            else if (batch.Bodies is not null)
             {
                 await _encodedStore!.AppendEncodedAsync(batch.Events, batch.Bodies, CancellationToken.None).ConfigureAwait(false);
             }
@@ -575,6 +631,24 @@ public sealed class AuditWriter : IAsyncDisposable
             {
                 await _store.AppendAsync(batch.Events, CancellationToken.None).ConfigureAwait(false);
             }
+        }
+        catch (AuditCompanionException ex) when (batch.Owner(ex.Companion) is { } owner)
+        {
+            // Nothing of the batch was written, because of one caller's own write: that caller hears its exception,
+            // the others' events go back into the queue and are sequenced again onto the reloaded head.
+            _headStale = true;
+            _failedAppends.Add(owner.EventCount);
+            owner.Fail(ex.InnerException ?? ex);
+            foreach (var request in batch.Requests)
+            {
+                if (!ReferenceEquals(request, owner) && !_channel.Writer.TryWrite(request))
+                {
+                    _failedAppends.Add(request.EventCount);
+                    request.Fail(new InvalidOperationException("The audit writer stopped before this event could be written again after another write in its batch failed.", ex));
+                }
+            }
+
+            return false;
         }
         catch (Exception ex)
         {
@@ -743,6 +817,9 @@ public sealed class AuditWriter : IAsyncDisposable
 
         public List<byte[]>? Bodies { get; } = keepBodies ? [] : null;
 
+        /// <summary>The companion writes of <see cref="Requests"/>, in order (null until one has one).</summary>
+        public List<AuditCompanionWrite>? Companions { get; private set; }
+
         /// <summary>Events in <see cref="Requests"/>, hashed or not.</summary>
         public int EventCount { get; private set; }
 
@@ -755,7 +832,15 @@ public sealed class AuditWriter : IAsyncDisposable
         {
             Requests.Add(request);
             EventCount += request.EventCount;
+            if (request.Companion is { } companion)
+            {
+                (Companions ??= []).Add(companion);
+            }
         }
+
+        /// <summary>The request that brought <paramref name="companion"/>, if it is in this batch.</summary>
+        public WriterRequest? Owner(AuditCompanionWrite? companion) =>
+            companion is null ? null : Requests.FirstOrDefault(r => ReferenceEquals(r.Companion, companion));
 
         /// <summary>Drops the hashes (the chain they continued was not written); the requests stay.</summary>
         public void ClearBuilt()
@@ -805,6 +890,9 @@ public sealed class AuditWriter : IAsyncDisposable
         public byte[][]? GroupTails { get; init; }
 
         public TaskCompletionSource<AuditEvent[]>? GroupCompletion { get; init; }
+
+        /// <summary>A write to commit in the same store transaction as this request's events.</summary>
+        public AuditCompanionWrite? Companion { get; init; }
 
         public int EventCount => GroupDrafts?.Length ?? (Draft is null ? 0 : 1);
 

@@ -4,39 +4,33 @@ using Warden.Audit.Storage;
 namespace Warden.Data.Audit;
 
 /// <summary>
-/// A ledger store whose writes take their turn in the connection factory's write queue
-/// (<see cref="ConnectionFactory.ExclusiveWriteAsync{T}"/>), so on SQLite the audit writer's batches and the other
-/// hot-path writers (sessions, gateway usage) wait for each other in order instead of in SQLite's sleeping busy
-/// handler, where a writer that keeps finding the lock taken can wait for seconds. Reads go straight to the store.
+/// The SQL ledger store with its batches written through the connection factory's write queue
+/// (<see cref="ConnectionFactory.WriteAsync{T}"/>): on SQLite the audit writer's batches and the other hot-path writers
+/// (sessions, gateway usage) take turns in order instead of meeting in SQLite's sleeping busy handler, and a batch
+/// shares its commit (and fsync) with the writes queued beside it; on PostgreSQL each batch is a transaction of its
+/// own. Companion writes (<see cref="SqlAuditCompanion{T}"/>) run in the batch's transaction. Reads go straight to the store.
 /// </summary>
-public sealed class WriteQueuedLedgerStore(IAuditLedgerStore inner, ConnectionFactory connections) : IEncodedAuditLedgerStore
+public sealed class WriteQueuedLedgerStore(SqlAuditLedgerStore inner, ConnectionFactory connections) : ICompanionAuditLedgerStore
 {
     /// <inheritdoc />
     public ValueTask<AuditChainHead?> GetHeadAsync(CancellationToken cancellationToken = default) => inner.GetHeadAsync(cancellationToken);
 
     /// <inheritdoc />
-    public async ValueTask AppendAsync(IReadOnlyList<AuditEvent> events, CancellationToken cancellationToken = default) =>
-        await connections.ExclusiveWriteAsync(async () =>
-        {
-            await inner.AppendAsync(events, cancellationToken).ConfigureAwait(false);
-            return true;
-        }, cancellationToken).ConfigureAwait(false);
+    public ValueTask AppendAsync(IReadOnlyList<AuditEvent> events, CancellationToken cancellationToken = default) =>
+        events.Count == 0 ? ValueTask.CompletedTask : WriteAsync(events, null, [], cancellationToken);
 
-    /// <summary>The writer's canonical bytes go through when the store keeps them; otherwise the store encodes again.</summary>
-    public async ValueTask AppendEncodedAsync(IReadOnlyList<AuditEvent> events, IReadOnlyList<byte[]> canonical, CancellationToken cancellationToken = default) =>
-        await connections.ExclusiveWriteAsync(async () =>
-        {
-            if (inner is IEncodedAuditLedgerStore encoded)
-            {
-                await encoded.AppendEncodedAsync(events, canonical, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                await inner.AppendAsync(events, cancellationToken).ConfigureAwait(false);
-            }
+    /// <inheritdoc />
+    public ValueTask AppendEncodedAsync(IReadOnlyList<AuditEvent> events, IReadOnlyList<byte[]> canonical, CancellationToken cancellationToken = default) =>
+        events.Count == 0 ? ValueTask.CompletedTask : WriteAsync(events, canonical, [], cancellationToken);
 
-            return true;
-        }, cancellationToken).ConfigureAwait(false);
+    /// <inheritdoc />
+    public ValueTask AppendEncodedAsync(IReadOnlyList<AuditEvent> events, IReadOnlyList<byte[]> canonical, IReadOnlyList<AuditCompanionWrite> companions, CancellationToken cancellationToken = default) =>
+        WriteAsync(events, canonical, companions, cancellationToken);
+
+    private async ValueTask WriteAsync(IReadOnlyList<AuditEvent> events, IReadOnlyList<byte[]>? canonical, IReadOnlyList<AuditCompanionWrite> companions, CancellationToken cancellationToken) =>
+        await connections.WriteAsync(
+            (connection, tx) => inner.AppendWithinAsync(connection, tx, events, canonical, companions, cancellationToken),
+            cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
     public IAsyncEnumerable<AuditEvent> ReadEventsAsync(long fromSequence, long toSequence, CancellationToken cancellationToken = default) =>
