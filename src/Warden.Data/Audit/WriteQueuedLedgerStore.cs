@@ -10,8 +10,14 @@ namespace Warden.Data.Audit;
 /// shares its commit (and fsync) with the writes queued beside it; on PostgreSQL each batch is a transaction of its
 /// own. Companion writes (<see cref="SqlAuditCompanion{T}"/>) run in the batch's transaction. Reads go straight to the store.
 /// </summary>
-public sealed class WriteQueuedLedgerStore(SqlAuditLedgerStore inner, ConnectionFactory connections) : ICompanionAuditLedgerStore
+public sealed class WriteQueuedLedgerStore(SqlAuditLedgerStore inner, ConnectionFactory connections) : ICompanionAuditLedgerStore, IOrderedAuditLedgerStore
 {
+    /// <summary>
+    /// True on SQLite: the write queue commits batches in the order they were placed, so the writer places its next
+    /// batch while the previous one waits and both can share a commit. PostgreSQL transactions race for the ledger's lock.
+    /// </summary>
+    public bool KeepsSubmissionOrder => connections.Dialect == SqlDialect.Sqlite;
+
     /// <inheritdoc />
     public ValueTask<AuditChainHead?> GetHeadAsync(CancellationToken cancellationToken = default) => inner.GetHeadAsync(cancellationToken);
 
@@ -28,9 +34,11 @@ public sealed class WriteQueuedLedgerStore(SqlAuditLedgerStore inner, Connection
         WriteAsync(events, canonical, companions, cancellationToken);
 
     private async ValueTask WriteAsync(IReadOnlyList<AuditEvent> events, IReadOnlyList<byte[]>? canonical, IReadOnlyList<AuditCompanionWrite> companions, CancellationToken cancellationToken) =>
-        await connections.WriteAsync(
-            (connection, tx) => inner.AppendWithinAsync(connection, tx, events, canonical, companions, cancellationToken),
-            cancellationToken).ConfigureAwait(false);
+        await connections.QueueWriteAsync(async (connection, tx) =>
+        {
+            await inner.AppendWithinAsync(connection, tx, events, canonical, companions, cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
     public IAsyncEnumerable<AuditEvent> ReadEventsAsync(long fromSequence, long toSequence, CancellationToken cancellationToken = default) =>
