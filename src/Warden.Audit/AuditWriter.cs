@@ -495,14 +495,20 @@ public sealed class AuditWriter : IAsyncDisposable
 
         // At most one batch is being written at a time; meanwhile the loop gathers and hashes the next one, so the
         // store is handed its next batch the moment the previous one is durable. True once that write succeeded.
+        // A store that keeps submission order may hold two batches placed at once (the second can share the first's
+        // commit); the loop waits for the older one before gathering a third, so under load appends gather into larger
+        // batches instead of many small ones.
         Task<bool> writing = Task.FromResult(true);
+        var older = writing;
         while (carried is not null || await reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            await older.ConfigureAwait(false);
             var tick = false;
             var batch = new Batch(_encodedStore is not null);
             Gather(reader, batch, ref carried, waiters, ref tick);
             if (batch.EventCount > 0)
             {
+                older = writing;
                 writing = await StartWriteAsync(reader, batch, writing, waiters).ConfigureAwait(false);
                 tick |= batch.SawTick;
             }
