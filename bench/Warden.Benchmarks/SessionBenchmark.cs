@@ -271,7 +271,7 @@ public static class SessionBenchmark
             {
                 var dbWrites = auditAfter["dbwrites"] - auditBefore["dbwrites"];
                 var dbCommits = auditAfter["dbcommits"] - auditBefore["dbcommits"];
-                Console.WriteLine($"SQLite write queue (sessions, gateway usage, keys, workers; the audit batches run between): {dbWrites:N0} writes in {dbCommits:N0} commits " +
+                Console.WriteLine($"SQLite write queue (sessions, gateway usage, keys, workers and the audit ledger's batches): {dbWrites:N0} writes in {dbCommits:N0} commits " +
                                   $"({dbWrites / Math.Max(1.0, dbCommits):0.0} per commit); pooled connections found inside a transaction: {auditAfter["stranded"]:N0}.");
             }
             Console.WriteLine();

@@ -24,6 +24,12 @@ public static class AuditActions
     /// <summary>An agent called a tool.</summary>
     public const string ToolCall = "tool.call";
 
+    /// <summary>
+    /// An agent's tool call finished (details: tool, callId, status, exit code, duration). The call's decision is the
+    /// earlier event of its policy action (<c>shell.exec</c>, <c>file.write</c> ...), durable before the call ran.
+    /// </summary>
+    public const string ToolResult = "tool.result";
+
     /// <summary>A policy set was published.</summary>
     public const string PolicyPublish = "policy.publish";
 

@@ -27,6 +27,8 @@ public sealed class AuditWriter : IAsyncDisposable
 {
     private readonly IAuditLedgerStore _store;
     private readonly IEncodedAuditLedgerStore? _encodedStore;
+    private readonly ICompanionAuditLedgerStore? _companionStore;
+    private readonly bool _ordered;
     private readonly AuditWriterOptions _options;
     private AuditKeyring? _keyring;
     private readonly TimeProvider _time;
@@ -48,10 +50,9 @@ public sealed class AuditWriter : IAsyncDisposable
     private long _lastSequence;
     private AuditHash _lastHash;
     private DateTimeOffset _lastTimestamp;
-    private bool _headStale;
+    private volatile bool _headStale;
 
-    // A batch another writer's append beat (a replica on the same database): written again, first, by the next batch.
-    private Batch? _conflicted;
+    // How often one append is queued again after losing races with another writer on the store (a server replica).
     private const int MaxConflictRetries = 20;
     private AuditCheckpoint? _lastCheckpoint;
     private AuditHash _lastCheckpointHash;
@@ -64,6 +65,8 @@ public sealed class AuditWriter : IAsyncDisposable
     {
         _store = store;
         _encodedStore = store as IEncodedAuditLedgerStore;
+        _companionStore = store as ICompanionAuditLedgerStore;
+        _ordered = store is IOrderedAuditLedgerStore { KeepsSubmissionOrder: true };
         _options = options;
         _keyring = keyring;
         _time = time;
@@ -74,6 +77,9 @@ public sealed class AuditWriter : IAsyncDisposable
         _channel = Channel.CreateBounded<WriterRequest>(new BoundedChannelOptions(options.QueueCapacity)
         {
             SingleReader = true,
+            // The loop's wake-up runs on the appending thread up to the loop's next wait (it only gathers and hashes),
+            // instead of hopping to another pool thread: one scheduling delay less for every append.
+            AllowSynchronousContinuations = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
         // Observable instruments read the counters the loop already keeps, so metrics cost nothing per append.
@@ -226,6 +232,56 @@ public sealed class AuditWriter : IAsyncDisposable
             GroupDrafts = prepared,
             GroupTails = tails,
             GroupCompletion = new TaskCompletionSource<AuditEvent[]>(TaskCreationOptions.RunContinuationsAsynchronously),
+        };
+        try
+        {
+            await _channel.Writer.WriteAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException ex)
+        {
+            throw new InvalidOperationException("The audit writer is stopped.", ex);
+        }
+
+        return await request.GroupCompletion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Appends <paramref name="drafts"/> as one atomic group (as <see cref="AppendManyAsync"/>) and commits
+    /// <paramref name="companion"/>, another component's write, in the same store transaction: when this completes both
+    /// are durable; when it throws, neither was written. The events keep their place in the chain (sequenced and hashed
+    /// by this writer like every other append), and the companion shares the batch's one commit, so a caller that must
+    /// never have its own record without the audit events (or the other way round) pays for one durable write, not two.
+    /// </summary>
+    /// <exception cref="ArgumentException">A draft is invalid, or there is none; nothing was appended.</exception>
+    /// <exception cref="NotSupportedException">The store cannot carry companion writes (not an <see cref="ICompanionAuditLedgerStore"/>).</exception>
+    /// <exception cref="Exception">What the companion threw (only its own caller hears it; the other events of its batch are written again), or what the store threw.</exception>
+    public async Task<IReadOnlyList<AuditEvent>> AppendWithAsync(IReadOnlyList<AuditEventDraft> drafts, AuditCompanionWrite companion, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(drafts);
+        ArgumentNullException.ThrowIfNull(companion);
+        if (_companionStore is null)
+        {
+            throw new NotSupportedException("This audit store cannot commit other writes with its events.");
+        }
+
+        if (drafts.Count == 0)
+        {
+            throw new ArgumentException("A companion write needs at least one event to travel with.", nameof(drafts));
+        }
+
+        var prepared = new AuditEventDraft[drafts.Count];
+        var tails = new byte[drafts.Count][];
+        for (var i = 0; i < drafts.Count; i++)
+        {
+            prepared[i] = Prepare(drafts[i], out tails[i]);
+        }
+
+        var request = new WriterRequest(null, null)
+        {
+            GroupDrafts = prepared,
+            GroupTails = tails,
+            GroupCompletion = new TaskCompletionSource<AuditEvent[]>(TaskCreationOptions.RunContinuationsAsynchronously),
+            Companion = companion,
         };
         try
         {
@@ -446,14 +502,20 @@ public sealed class AuditWriter : IAsyncDisposable
 
         // At most one batch is being written at a time; meanwhile the loop gathers and hashes the next one, so the
         // store is handed its next batch the moment the previous one is durable. True once that write succeeded.
+        // A store that keeps submission order may hold two batches placed at once (the second can share the first's
+        // commit); the loop waits for the older one before gathering a third, so under load appends gather into larger
+        // batches instead of many small ones.
         Task<bool> writing = Task.FromResult(true);
+        var older = writing;
         while (carried is not null || await reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            await older.ConfigureAwait(false);
             var tick = false;
             var batch = new Batch(_encodedStore is not null);
             Gather(reader, batch, ref carried, waiters, ref tick);
-            if (batch.EventCount > 0 || Volatile.Read(ref _conflicted) is not null)
+            if (batch.EventCount > 0)
             {
+                older = writing;
                 writing = await StartWriteAsync(reader, batch, writing, waiters).ConfigureAwait(false);
                 tick |= batch.SawTick;
             }
@@ -477,11 +539,11 @@ public sealed class AuditWriter : IAsyncDisposable
     /// Hashes <paramref name="batch"/> onto the chain as it will stand once <paramref name="previous"/> (the write
     /// in flight) is durable, waits for that write, tops the batch up with what arrived meanwhile, and starts
     /// writing it. Returns the new write in flight. If the previous write failed, the head is reloaded and the batch
-    /// re-hashed onto it, so one failed write fails only its own callers; a previous batch that lost a race with
-    /// another writer goes first in this one, re-hashed onto the head that writer left.
+    /// re-hashed onto it, so one failed write fails only its own callers.
     /// </summary>
     private async Task<Task<bool>> StartWriteAsync(ChannelReader<WriterRequest> reader, Batch batch, Task<bool> previous, List<TaskCompletionSource<AuditCheckpoint?>> waiters)
     {
+        var dependent = false;
         try
         {
             if (_headStale)
@@ -492,18 +554,17 @@ public sealed class AuditWriter : IAsyncDisposable
             else
             {
                 Build(batch, 0);
-                if (!await previous.ConfigureAwait(false))
+                // A store that commits in submission order takes this batch while the previous one is still queued
+                // (built on its tail; if it fails, this one fails its continuity check and is queued again).
+                if (_ordered && !previous.IsCompleted)
+                {
+                    dependent = true;
+                }
+                else if (!await previous.ConfigureAwait(false))
                 {
                     await LoadHeadAsync(CancellationToken.None).ConfigureAwait(false);
                     batch.ClearBuilt();
                 }
-            }
-
-            // Set only by the previous write (now finished) when it lost a race; its callers still wait.
-            if (Interlocked.Exchange(ref _conflicted, null) is { } retry)
-            {
-                batch.ClearBuilt();
-                batch.Prepend(retry);
             }
 
             if (batch.Events.Count == 0)
@@ -528,8 +589,9 @@ public sealed class AuditWriter : IAsyncDisposable
             return Task.FromResult(false);
         }
 
-        // The store call runs off the loop (SQLite's is synchronous) so the loop can prepare the next batch.
-        return Task.Run(() => WriteAsync(batch));
+        // The store call runs off the loop (SQLite's is synchronous) so the loop can prepare the next batch. A store that
+        // keeps submission order is called from the loop, so batches are placed in order (it runs the write elsewhere).
+        return _ordered ? WriteAsync(batch, previous, dependent) : Task.Run(() => WriteAsync(batch, previous, dependent));
     }
 
     /// <summary>
@@ -567,10 +629,6 @@ public sealed class AuditWriter : IAsyncDisposable
             {
                 batch.Add(next);
             }
-            else if (ReferenceEquals(next, WriterRequest.Wake))
-            {
-                // Only wakes the loop (a conflicted batch is waiting to be written again).
-            }
             else if (next.CheckpointWaiter is { } waiter)
             {
                 waiters.Add(waiter);
@@ -582,12 +640,22 @@ public sealed class AuditWriter : IAsyncDisposable
         }
     }
 
-    /// <summary>Writes a hashed batch, then advances the durable head and acknowledges its callers (or fails them).</summary>
-    private async Task<bool> WriteAsync(Batch batch)
+    /// <summary>
+    /// Writes a hashed batch, then (after <paramref name="previous"/>, the write before it, has finished) advances the
+    /// durable head and acknowledges its callers, or fails them. <paramref name="dependent"/>: the batch was hashed onto
+    /// <paramref name="previous"/>'s events before they were durable; if those were not written, neither is this batch,
+    /// and its requests are queued again.
+    /// </summary>
+    private async Task<bool> WriteAsync(Batch batch, Task<bool> previous, bool dependent)
     {
+        Exception? failure = null;
         try
         {
-            if (batch.Bodies is not null)
+            if (batch.Companions is { Count: > 0 } companions)
+            {
+                await _companionStore!.AppendEncodedAsync(batch.Events, batch.Bodies!, companions, CancellationToken.None).ConfigureAwait(false);
+            }
+            else if (batch.Bodies is not null)
             {
                 await _encodedStore!.AppendEncodedAsync(batch.Events, batch.Bodies, CancellationToken.None).ConfigureAwait(false);
             }
@@ -596,26 +664,47 @@ public sealed class AuditWriter : IAsyncDisposable
                 await _store.AppendAsync(batch.Events, CancellationToken.None).ConfigureAwait(false);
             }
         }
-        catch (AuditStoreConflictException) when (batch.Conflicts < MaxConflictRetries)
-        {
-            // Another writer on the same store (a server replica) appended first. Nothing of this batch is durable and
-            // its callers keep waiting: the loop reloads the head and writes the batch again, re-hashed, ahead of
-            // whatever queued since. Sequence order still follows arrival order within this writer.
-            batch.Conflicts++;
-            _headStale = true;
-            batch.ClearBuilt();
-            Volatile.Write(ref _conflicted, batch);
-            Interlocked.Increment(ref _conflictRetries);
-            _channel.Writer.TryWrite(WriterRequest.Wake);
-            return false;
-        }
         catch (Exception ex)
+        {
+            failure = ex;
+        }
+
+        // Batches finish in order: the durable head only moves forward, and callers hear in chain order.
+        var previousWritten = await previous.ConfigureAwait(false);
+        if (failure is not null)
         {
             // Atomic append: nothing from this batch is durable. Reload the head before the next batch in case
             // the failure was a conflict with another writer or the store's state is otherwise unknown.
             _headStale = true;
+            if (dependent && !previousWritten)
+            {
+                // Built on a batch that was not written: these events go back into the queue, sequenced again later.
+                Requeue(batch.Requests, null, failure);
+                return false;
+            }
+
+            if (failure is AuditStoreConflictException)
+            {
+                // Another writer on the same store (a server replica) appended first. Nothing of this batch is
+                // durable and its callers keep waiting: their events go back into the queue and are sequenced again
+                // onto the head reloaded from the store.
+                Interlocked.Increment(ref _conflictRetries);
+                Requeue(batch.Requests, null, failure);
+                return false;
+            }
+
+            if (failure is AuditCompanionException companionFailure && batch.Owner(companionFailure.Companion) is { } owner)
+            {
+                // Nothing of the batch was written, because of one caller's own write: that caller hears its exception,
+                // the others' events go back into the queue and are sequenced again onto the reloaded head.
+                _failedAppends.Add(owner.EventCount);
+                owner.Fail(failure.InnerException ?? failure);
+                Requeue(batch.Requests, owner, failure);
+                return false;
+            }
+
             _failedAppends.Add(batch.EventCount);
-            batch.Fail(ex);
+            batch.Fail(failure);
             return false;
         }
 
@@ -627,6 +716,30 @@ public sealed class AuditWriter : IAsyncDisposable
         Interlocked.Increment(ref _batches);
         batch.Complete();
         return true;
+    }
+
+    /// <summary>Puts requests back into the queue (all but <paramref name="except"/>); a request that does not fit any more fails.</summary>
+    private void Requeue(List<WriterRequest> requests, WriterRequest? except, Exception cause)
+    {
+        foreach (var request in requests)
+        {
+            if (ReferenceEquals(request, except))
+            {
+                continue;
+            }
+
+            if (++request.Requeues > MaxConflictRetries)
+            {
+                // Not a race any more: whatever keeps failing the batch, its callers hear it.
+                _failedAppends.Add(request.EventCount);
+                request.Fail(cause);
+            }
+            else if (!_channel.Writer.TryWrite(request))
+            {
+                _failedAppends.Add(request.EventCount);
+                request.Fail(new InvalidOperationException("The audit writer stopped before this event could be written again after another write in its batch failed.", cause));
+            }
+        }
     }
 
     /// <summary>
@@ -802,6 +915,9 @@ public sealed class AuditWriter : IAsyncDisposable
 
         public List<byte[]>? Bodies { get; } = keepBodies ? [] : null;
 
+        /// <summary>The companion writes of <see cref="Requests"/>, in order (null until one has one).</summary>
+        public List<AuditCompanionWrite>? Companions { get; private set; }
+
         /// <summary>Events in <see cref="Requests"/>, hashed or not.</summary>
         public int EventCount { get; private set; }
 
@@ -810,22 +926,19 @@ public sealed class AuditWriter : IAsyncDisposable
         /// <summary>A checkpoint tick was read while topping the batch up.</summary>
         public bool SawTick { get; set; }
 
-        /// <summary>Times this batch lost a race with another writer and was put back.</summary>
-        public int Conflicts { get; set; }
-
         public void Add(WriterRequest request)
         {
             Requests.Add(request);
             EventCount += request.EventCount;
+            if (request.Companion is { } companion)
+            {
+                (Companions ??= []).Add(companion);
+            }
         }
 
-        /// <summary>Puts <paramref name="earlier"/>'s requests (not yet hashed) in front of this batch's.</summary>
-        public void Prepend(Batch earlier)
-        {
-            Requests.InsertRange(0, earlier.Requests);
-            EventCount += earlier.EventCount;
-            Conflicts = Math.Max(Conflicts, earlier.Conflicts);
-        }
+        /// <summary>The request that brought <paramref name="companion"/>, if it is in this batch.</summary>
+        public WriterRequest? Owner(AuditCompanionWrite? companion) =>
+            companion is null ? null : Requests.FirstOrDefault(r => ReferenceEquals(r.Companion, companion));
 
         /// <summary>Drops the hashes (the chain they continued was not written); the requests stay.</summary>
         public void ClearBuilt()
@@ -863,8 +976,8 @@ public sealed class AuditWriter : IAsyncDisposable
     {
         public static readonly WriterRequest Tick = new(null, null);
 
-        /// <summary>Wakes the loop without asking for a checkpoint.</summary>
-        public static readonly WriterRequest Wake = new(null, null);
+        /// <summary>Times this request was queued again because its batch was not written (see <c>Requeue</c>).</summary>
+        public int Requeues;
 
         public AuditEventDraft? Draft { get; } = draft;
 
@@ -878,6 +991,9 @@ public sealed class AuditWriter : IAsyncDisposable
         public byte[][]? GroupTails { get; init; }
 
         public TaskCompletionSource<AuditEvent[]>? GroupCompletion { get; init; }
+
+        /// <summary>A write to commit in the same store transaction as this request's events.</summary>
+        public AuditCompanionWrite? Companion { get; init; }
 
         public int EventCount => GroupDrafts?.Length ?? (Draft is null ? 0 : 1);
 

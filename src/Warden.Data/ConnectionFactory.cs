@@ -105,6 +105,19 @@ public sealed class ConnectionFactory : IAsyncDisposable
         return result;
     }
 
+    /// <summary>
+    /// As <see cref="WriteAsync{T}"/>, but on SQLite the work is placed in the write queue before this returns and never
+    /// runs on the calling thread: writes started one after another by one caller commit in that order, and the caller
+    /// is not held for them (the audit writer's loop).
+    /// </summary>
+    public async Task<T> QueueWriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        return _writes is not null
+            ? await _writes.RunAsync(work, cancellationToken, inline: false).ConfigureAwait(false)
+            : await WriteAsync(work, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <inheritdoc cref="WriteAsync{T}"/>
     public Task WriteAsync(Func<DbConnection, DbTransaction, Task> work, CancellationToken cancellationToken = default)
     {

@@ -37,10 +37,16 @@ internal sealed class SqliteWriteQueue(Func<CancellationToken, Task<DbConnection
     public long Items => Interlocked.Read(ref _items);
 
     /// <summary>Runs <paramref name="work"/> inside a write transaction (possibly shared with other items) and returns once committed.</summary>
-    public async Task<T> RunAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
+    /// <param name="work">The work.</param>
+    /// <param name="cancellationToken">Cancels the item while it waits.</param>
+    /// <param name="inline">
+    /// False: never run on the calling thread (the item is queued before this returns, and a pool thread runs it), for a
+    /// caller that must not be held for the write, such as the audit writer's loop placing batches in order.
+    /// </param>
+    public async Task<T> RunAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken, bool inline = true)
     {
         var item = new Item<T>(work, null, cancellationToken);
-        await EnqueueAsync(item).ConfigureAwait(false);
+        await EnqueueAsync(item, inline).ConfigureAwait(false);
         return await item.Completion.Task.ConfigureAwait(false);
     }
 
@@ -55,7 +61,7 @@ internal sealed class SqliteWriteQueue(Func<CancellationToken, Task<DbConnection
         return await item.Completion.Task.ConfigureAwait(false);
     }
 
-    private Task EnqueueAsync(Item item)
+    private Task EnqueueAsync(Item item, bool inline = true)
     {
         if (InWork.Value)
         {
@@ -72,7 +78,15 @@ internal sealed class SqliteWriteQueue(Func<CancellationToken, Task<DbConnection
 
         // The caller that finds the queue idle runs the first batch itself (the uncontended case costs no thread hop);
         // if more work queued meanwhile, a pool thread carries on so this caller returns after its own batch.
-        return lead ? DrainAsync(handOff: true) : Task.CompletedTask;
+        return !lead ? Task.CompletedTask
+            : inline ? DrainAsync(handOff: true)
+            : StartDrain();
+
+        Task StartDrain()
+        {
+            _ = Task.Run(() => DrainAsync(handOff: false));
+            return Task.CompletedTask;
+        }
     }
 
     private async Task DrainAsync(bool handOff)

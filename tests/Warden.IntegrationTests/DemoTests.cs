@@ -55,7 +55,7 @@ public sealed partial class DemoTests : IDisposable
         (await Git(remote, "log", "-1", "--format=%B", branch)).ShouldContain($"Warden-Session: {id}");
 
         // The audit summary and the ledger check.
-        output.ShouldMatch(@"Audit trail of ses_\w+: \d+ events: model\.invoke 5, shell\.exec 2");
+        output.ShouldMatch(@"Audit trail of ses_\w+: \d+ events: model\.invoke 5, tool\.result 4, shell\.exec 2");
         output.ShouldContain("git.push 1");
         output.ShouldContain("Ledger verified (what `warden audit verify` checks): intact");
     }

@@ -17,7 +17,7 @@ namespace Warden.Data.Audit;
 /// erased prefix up to a checkpoint (setting <c>audit.pruned_through</c>); <see cref="ReadEventsAsync"/> returns only
 /// events with their content, <see cref="ReadEntriesAsync"/> every stored position.
 /// </summary>
-public sealed class SqlAuditLedgerStore(ConnectionFactory connections) : IEncodedAuditLedgerStore, IPrunableAuditLedgerStore
+public sealed class SqlAuditLedgerStore(ConnectionFactory connections) : ICompanionAuditLedgerStore, IPrunableAuditLedgerStore
 {
     // Positional parameters, bound by index through the native API (see InsertSqlite).
     private const string InsertEvent =
@@ -47,11 +47,64 @@ public sealed class SqlAuditLedgerStore(ConnectionFactory connections) : IEncode
         return events.Count == 0 ? ValueTask.CompletedTask : AppendCoreAsync(events, canonical, cancellationToken);
     }
 
+    /// <inheritdoc />
+    public async ValueTask AppendEncodedAsync(IReadOnlyList<AuditEvent> events, IReadOnlyList<byte[]> canonical, IReadOnlyList<AuditCompanionWrite> companions, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await AppendWithinAsync(connection, tx, events, canonical, companions, cancellationToken).ConfigureAwait(false);
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Appends a batch, and runs its companions, inside the caller's transaction (the write queue's, which commits it
+    /// with the writes queued beside it): the chain-continuity check, the rows, then each <see cref="SqlAuditCompanion"/>
+    /// in order. A companion that throws is reported as <see cref="AuditCompanionException"/>; the caller rolls back.
+    /// </summary>
+    public async Task AppendWithinAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<AuditEvent> events, IReadOnlyList<byte[]>? canonical,
+        IReadOnlyList<AuditCompanionWrite> companions, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        ArgumentNullException.ThrowIfNull(companions);
+        if (canonical is not null && canonical.Count != events.Count)
+        {
+            throw new ArgumentException($"{events.Count} events but {canonical.Count} encodings.", nameof(canonical));
+        }
+
+        if (events.Count > 0)
+        {
+            await InsertWithinAsync(connection, tx, events, canonical, cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var companion in companions)
+        {
+            if (companion is not SqlAuditCompanion sql)
+            {
+                throw new ArgumentException($"A SQL ledger store runs only {nameof(SqlAuditCompanion)}s, not {companion.GetType().Name}.", nameof(companions));
+            }
+
+            try
+            {
+                await sql.RunAsync(connection, tx).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                throw new AuditCompanionException(companion, e);
+            }
+        }
+    }
+
     /// <summary>One transaction: the chain-continuity check, then the rows; <paramref name="canonical"/> null encodes here.</summary>
     private async ValueTask AppendCoreAsync(IReadOnlyList<AuditEvent> events, IReadOnlyList<byte[]>? canonical, CancellationToken cancellationToken)
     {
         await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await InsertWithinAsync(connection, tx, events, canonical, cancellationToken).ConfigureAwait(false);
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task InsertWithinAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<AuditEvent> events, IReadOnlyList<byte[]>? canonical, CancellationToken cancellationToken)
+    {
         if (connections.Dialect == SqlDialect.Postgres)
         {
             // Serialises appenders across replicas so the continuity check below cannot race.
@@ -76,8 +129,6 @@ public sealed class SqlAuditLedgerStore(ConnectionFactory connections) : IEncode
         {
             InsertSqlite(connection, events, bodies);
         }
-
-        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

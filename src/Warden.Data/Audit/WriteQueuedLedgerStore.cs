@@ -4,37 +4,39 @@ using Warden.Audit.Storage;
 namespace Warden.Data.Audit;
 
 /// <summary>
-/// A ledger store whose writes take their turn in the connection factory's write queue
-/// (<see cref="ConnectionFactory.ExclusiveWriteAsync{T}"/>), so on SQLite the audit writer's batches and the other
-/// hot-path writers (sessions, gateway usage) wait for each other in order instead of in SQLite's sleeping busy
-/// handler, where a writer that keeps finding the lock taken can wait for seconds. Reads go straight to the store.
+/// The SQL ledger store with its batches written through the connection factory's write queue
+/// (<see cref="ConnectionFactory.WriteAsync{T}"/>): on SQLite the audit writer's batches and the other hot-path writers
+/// (sessions, gateway usage) take turns in order instead of meeting in SQLite's sleeping busy handler, and a batch
+/// shares its commit (and fsync) with the writes queued beside it; on PostgreSQL each batch is a transaction of its
+/// own. Companion writes (<see cref="SqlAuditCompanion{T}"/>) run in the batch's transaction. Reads go straight to the store.
 /// </summary>
-public sealed class WriteQueuedLedgerStore(IAuditLedgerStore inner, ConnectionFactory connections) : IEncodedAuditLedgerStore
+public sealed class WriteQueuedLedgerStore(SqlAuditLedgerStore inner, ConnectionFactory connections) : ICompanionAuditLedgerStore, IOrderedAuditLedgerStore
 {
+    /// <summary>
+    /// True on SQLite: the write queue commits batches in the order they were placed, so the writer places its next
+    /// batch while the previous one waits and both can share a commit. PostgreSQL transactions race for the ledger's lock.
+    /// </summary>
+    public bool KeepsSubmissionOrder => connections.Dialect == SqlDialect.Sqlite;
+
     /// <inheritdoc />
     public ValueTask<AuditChainHead?> GetHeadAsync(CancellationToken cancellationToken = default) => inner.GetHeadAsync(cancellationToken);
 
     /// <inheritdoc />
-    public async ValueTask AppendAsync(IReadOnlyList<AuditEvent> events, CancellationToken cancellationToken = default) =>
-        await connections.ExclusiveWriteAsync(async () =>
-        {
-            await inner.AppendAsync(events, cancellationToken).ConfigureAwait(false);
-            return true;
-        }, cancellationToken).ConfigureAwait(false);
+    public ValueTask AppendAsync(IReadOnlyList<AuditEvent> events, CancellationToken cancellationToken = default) =>
+        events.Count == 0 ? ValueTask.CompletedTask : WriteAsync(events, null, [], cancellationToken);
 
-    /// <summary>The writer's canonical bytes go through when the store keeps them; otherwise the store encodes again.</summary>
-    public async ValueTask AppendEncodedAsync(IReadOnlyList<AuditEvent> events, IReadOnlyList<byte[]> canonical, CancellationToken cancellationToken = default) =>
-        await connections.ExclusiveWriteAsync(async () =>
-        {
-            if (inner is IEncodedAuditLedgerStore encoded)
-            {
-                await encoded.AppendEncodedAsync(events, canonical, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                await inner.AppendAsync(events, cancellationToken).ConfigureAwait(false);
-            }
+    /// <inheritdoc />
+    public ValueTask AppendEncodedAsync(IReadOnlyList<AuditEvent> events, IReadOnlyList<byte[]> canonical, CancellationToken cancellationToken = default) =>
+        events.Count == 0 ? ValueTask.CompletedTask : WriteAsync(events, canonical, [], cancellationToken);
 
+    /// <inheritdoc />
+    public ValueTask AppendEncodedAsync(IReadOnlyList<AuditEvent> events, IReadOnlyList<byte[]> canonical, IReadOnlyList<AuditCompanionWrite> companions, CancellationToken cancellationToken = default) =>
+        WriteAsync(events, canonical, companions, cancellationToken);
+
+    private async ValueTask WriteAsync(IReadOnlyList<AuditEvent> events, IReadOnlyList<byte[]>? canonical, IReadOnlyList<AuditCompanionWrite> companions, CancellationToken cancellationToken) =>
+        await connections.QueueWriteAsync(async (connection, tx) =>
+        {
+            await inner.AppendWithinAsync(connection, tx, events, canonical, companions, cancellationToken).ConfigureAwait(false);
             return true;
         }, cancellationToken).ConfigureAwait(false);
 

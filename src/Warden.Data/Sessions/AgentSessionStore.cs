@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
 using Dapper;
+using Warden.Audit;
 using Warden.Data.Audit;
 using Warden.Data.Identity;
 
@@ -433,24 +434,51 @@ public sealed class AgentSessionStore(ConnectionFactory connections, TimeProvide
     /// next begins. Returns the entry's sequence number. A session that reached a final state takes no more progress
     /// (a cancellation wins over a step that was finishing), but its entries are still stored.
     /// </summary>
-    public async Task<long> AppendAsync(string sessionId, string kind, string data, SessionProgress? progress = null, CancellationToken cancellationToken = default)
-    {
-        var seq = await connections.WriteAsync(async (connection, tx) =>
-        {
-            var now = Time.Ms(time.GetUtcNow());
-            var next = await connection.ExecuteScalarAsync<long>("SELECT COALESCE(MAX(seq), 0) + 1 FROM agent_session_events WHERE session_id = @sessionId", new { sessionId }, tx).ConfigureAwait(false);
-            await connection.ExecuteAsync("INSERT INTO agent_session_events (session_id, seq, kind, data, at) VALUES (@sessionId, @next, @kind, @data, @now)",
-                new { sessionId, next, kind, data, now }, tx).ConfigureAwait(false);
-            if (progress is not null)
-            {
-                await ApplyAsync(connection, tx, sessionId, progress, now).ConfigureAwait(false);
-            }
+    public async Task<long> AppendAsync(string sessionId, string kind, string data, SessionProgress? progress = null, CancellationToken cancellationToken = default) =>
+        (await AppendAsync(sessionId, [new SessionEntry(kind, data)], progress, null, cancellationToken).ConfigureAwait(false))[0];
 
-            return next;
-        }, cancellationToken).ConfigureAwait(false);
+    /// <summary>
+    /// Stores transcript entries, in order, and the session's progress in one transaction, together with
+    /// <paramref name="audit"/>: the server's audit ledger commits the events and the entries in one transaction (one
+    /// durable write for a step, and never an entry without its audit events, or the other way round). Returns the
+    /// entries' sequence numbers.
+    /// </summary>
+    public async Task<IReadOnlyList<long>> AppendAsync(string sessionId, IReadOnlyList<SessionEntry> entries, SessionProgress? progress,
+        IReadOnlyList<AuditEventDraft>? audit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        if (entries.Count == 0)
+        {
+            throw new ArgumentException("Nothing to append.", nameof(entries));
+        }
+
+        Task<long[]> Work(DbConnection connection, DbTransaction tx) => AppendWithinAsync(connection, tx, sessionId, entries, progress);
+        var seqs = audit is { Count: > 0 }
+            ? await _audit.RecordWithAsync(audit, connections, Work, cancellationToken).ConfigureAwait(false)
+            : await connections.WriteAsync(Work, cancellationToken).ConfigureAwait(false);
 
         Changed?.Invoke(sessionId);
-        return seq;
+        return seqs;
+    }
+
+    private async Task<long[]> AppendWithinAsync(DbConnection connection, DbTransaction tx, string sessionId, IReadOnlyList<SessionEntry> entries, SessionProgress? progress)
+    {
+        var now = Time.Ms(time.GetUtcNow());
+        var next = await connection.ExecuteScalarAsync<long>("SELECT COALESCE(MAX(seq), 0) + 1 FROM agent_session_events WHERE session_id = @sessionId", new { sessionId }, tx).ConfigureAwait(false);
+        var seqs = new long[entries.Count];
+        for (var i = 0; i < entries.Count; i++)
+        {
+            seqs[i] = next + i;
+            await connection.ExecuteAsync("INSERT INTO agent_session_events (session_id, seq, kind, data, at) VALUES (@sessionId, @seq, @Kind, @Data, @now)",
+                new { sessionId, seq = seqs[i], entries[i].Kind, entries[i].Data, now }, tx).ConfigureAwait(false);
+        }
+
+        if (progress is not null)
+        {
+            await ApplyAsync(connection, tx, sessionId, progress, now).ConfigureAwait(false);
+        }
+
+        return seqs;
     }
 
     /// <summary>Applies progress without a transcript entry. Returns false when the session had already ended.</summary>

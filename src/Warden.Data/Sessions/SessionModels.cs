@@ -180,6 +180,11 @@ public sealed record AgentSession
 /// <param name="At">When it was stored.</param>
 public sealed record SessionEvent(long Seq, string Kind, string Data, DateTimeOffset At);
 
+/// <summary>A transcript entry to store (its position and time are given when it is stored).</summary>
+/// <param name="Kind">See <see cref="SessionEventKinds"/>.</param>
+/// <param name="Data">The entry, a JSON object.</param>
+public sealed record SessionEntry(string Kind, string Data);
+
 /// <summary>An action waiting for (or decided by) a person.</summary>
 public sealed record SessionApproval
 {

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Warden.Audit;
 using Warden.Audit.Redaction;
 using Warden.Audit.Signing;
@@ -72,6 +73,26 @@ public sealed class AuditLedger : IAuditRecorder, IAsyncDisposable
         var written = await _writer.AppendAsync(draft, cancellationToken).ConfigureAwait(false);
         Interlocked.Exchange(ref _appended, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         return written;
+    }
+
+    /// <summary>
+    /// Appends <paramref name="drafts"/> as one group and commits <paramref name="work"/> in the same transaction (the
+    /// writer's batch carries it: one commit for both, and neither without the other).
+    /// </summary>
+    public async Task<T> RecordWithAsync<T>(IReadOnlyList<AuditEventDraft> drafts, ConnectionFactory connections, Func<DbConnection, DbTransaction, Task<T>> work,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(drafts);
+        ArgumentNullException.ThrowIfNull(work);
+        if (drafts.Count == 0)
+        {
+            return await connections.WriteAsync(work, cancellationToken).ConfigureAwait(false);
+        }
+
+        var companion = new SqlAuditCompanion<T>(work);
+        await _writer.AppendWithAsync(drafts, companion, cancellationToken).ConfigureAwait(false);
+        Interlocked.Exchange(ref _appended, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        return companion.Result;
     }
 
     /// <summary>

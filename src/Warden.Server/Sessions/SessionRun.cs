@@ -32,6 +32,8 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
     private readonly List<JsonObject> _messages = [];
     private readonly List<Pending> _pending = [];
     private readonly Stopwatch _overhead = new();
+    private readonly HashSet<string> _approvalsStored = new(StringComparer.Ordinal);
+    private long _lastSeq;
     private AgentSession _session = session;
     private SessionPolicy.Principal _person = null!;
     private SessionRepository? _repo;
@@ -117,11 +119,9 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
         }
 
         CheckLimits();
-        foreach (var message in pulse.InboxWaiting ? await s.Store.TakeInboxAsync(_session.Id, cancel).ConfigureAwait(false) : [])
+        if (pulse.InboxWaiting && await s.Store.TakeInboxAsync(_session.Id, cancel).ConfigureAwait(false) is { Count: > 0 } inbox)
         {
-            var text = $"Message from {message.SentBy}: {message.Text}";
-            await s.Store.AppendAsync(_session.Id, SessionEventKinds.Message, Serialize(new JsonObject { ["text"] = message.Text, ["by"] = message.SentBy }), null, cancel).ConfigureAwait(false);
-            _messages.Add(new JsonObject { ["role"] = "user", ["content"] = text });
+            await AppendAsync(inbox.Select(m => (SessionEventKinds.Message, new JsonObject { ["text"] = m.Text, ["by"] = m.SentBy })).ToList(), null, null).ConfigureAwait(false);
         }
 
         if (EstimateTokens() > s.Options.ContextWindowTokens * s.Options.CompactAt)
@@ -158,18 +158,49 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
             ["gatewayCall"] = turn.CallId,
             ["model"] = turn.Model,
         };
-        var seq = await s.Store.AppendAsync(_session.Id, SessionEventKinds.Assistant, Serialize(data), new SessionProgress
+
+        // The tool calls the model asks for are decided now, and the decisions stored with the turn: their audit
+        // events commit in the same transaction as the turn's transcript entry (one durable write for the step), so a
+        // call is never run without its authorisation on the record, and a resumed run acts on the stored decision
+        // instead of deciding again. A call that waits for a person is recorded when the person decides.
+        var calls = ReadCalls(turn.Message, _lastSeq + 1, null);
+        var audit = new List<AuditEventDraft>();
+        if (calls.Count > 0)
         {
-            AddSteps = 1, AddCostMicros = turn.CostMicros, AddInputTokens = turn.InputTokens, AddOutputTokens = turn.OutputTokens,
-        }, cancel).ConfigureAwait(false);
-        Apply(SessionEventKinds.Assistant, seq, data);
-        if (_pending.Count == 0)
-        {
-            // An answer without tool calls is the agent's last word.
-            var summary = Text(turn.Message["content"]) ?? "The agent ended without a summary.";
-            await BeginFinishAsync(summary, null).ConfigureAwait(false);
+            var described = new JsonArray();
+            foreach (var call in calls)
+            {
+                var entry = new JsonObject { ["id"] = call.ToolCallId, ["callId"] = call.WorkerCallId };
+                if (ParseArguments(call.Arguments) is { } args && Questions(call, args) is { } questions)
+                {
+                    var decided = await DecideAsync(questions).ConfigureAwait(false);
+                    entry["decision"] = decided.ToJson();
+                    if (DecisionDraft(call, questions[decided.Question], decided.Verdict) is { } draft)
+                    {
+                        audit.Add(draft);
+                    }
+                }
+
+                described.Add(entry);
+            }
+
+            data["calls"] = described;
         }
 
+        var entries = new List<(string, JsonObject)> { (SessionEventKinds.Assistant, data) };
+        var progress = new SessionProgress
+        {
+            AddSteps = 1, AddCostMicros = turn.CostMicros, AddInputTokens = turn.InputTokens, AddOutputTokens = turn.OutputTokens,
+        };
+        if (calls.Count == 0)
+        {
+            // An answer without tool calls is the agent's last word: the turn and the start of finishing are one write.
+            var summary = Text(turn.Message["content"]) ?? "The agent ended without a summary.";
+            entries.Add((SessionEventKinds.Status, FinishingData(summary, null)));
+            progress = progress with { Summary = Cap(summary, 16_000) };
+        }
+
+        await AppendAsync(entries, progress, audit).ConfigureAwait(false);
         _overhead.Stop();
         s.Runner.RecordStepOverhead(_overhead.Elapsed, "model");
     }
@@ -282,6 +313,7 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
 
     private void Apply(string kind, long seq, JsonObject data)
     {
+        _lastSeq = Math.Max(_lastSeq, seq);
         switch (kind)
         {
             case SessionEventKinds.Task:
@@ -292,21 +324,7 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
             case SessionEventKinds.Assistant when data["message"] is JsonObject message:
                 _messages.Add((JsonObject)message.DeepClone());
                 _pending.Clear();
-                if (message["tool_calls"] is JsonArray calls)
-                {
-                    for (var i = 0; i < calls.Count; i++)
-                    {
-                        if (calls[i] is JsonObject call && call["function"] is JsonObject fn)
-                        {
-                            _pending.Add(new Pending(
-                                call["id"]?.GetValue<string>() ?? $"call_{seq}_{i}",
-                                $"c{seq.ToString(CultureInfo.InvariantCulture)}-{i.ToString(CultureInfo.InvariantCulture)}",
-                                fn["name"]?.GetValue<string>() ?? string.Empty,
-                                fn["arguments"]?.GetValue<string>() ?? "{}"));
-                        }
-                    }
-                }
-
+                _pending.AddRange(ReadCalls(message, seq, data["calls"] as JsonArray));
                 break;
             case SessionEventKinds.ToolResult:
                 var id = data["toolCallId"]?.GetValue<string>();
@@ -326,10 +344,69 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
             case SessionEventKinds.Status when data["phase"]?.GetValue<string>() == "finishing":
                 _finishing = data;
                 break;
+            case SessionEventKinds.Approval when data["state"]?.GetValue<string>() is { } state && state != "pending" && data["callId"]?.GetValue<string>() is { } decidedCall:
+                _approvalsStored.Add(decidedCall);
+                break;
         }
     }
 
-    private sealed record Pending(string ToolCallId, string WorkerCallId, string Tool, string Arguments);
+    /// <summary>
+    /// The tool calls of an assistant message. Their worker call ids (unique in the session) come from
+    /// <paramref name="described"/>, the turn's stored <c>calls</c>, with the decisions made when the turn was stored;
+    /// a turn stored without them (by an older server) gets ids from its position and no decisions.
+    /// </summary>
+    private static List<Pending> ReadCalls(JsonObject message, long seq, JsonArray? described)
+    {
+        var pending = new List<Pending>();
+        if (message["tool_calls"] is not JsonArray calls)
+        {
+            return pending;
+        }
+
+        for (var i = 0; i < calls.Count; i++)
+        {
+            if (calls[i] is JsonObject call && call["function"] is JsonObject fn)
+            {
+                var stored = described is not null && i < described.Count ? described[i] as JsonObject : null;
+                pending.Add(new Pending(
+                    call["id"]?.GetValue<string>() ?? $"call_{seq}_{i}",
+                    stored?["callId"]?.GetValue<string>() ?? $"c{seq.ToString(CultureInfo.InvariantCulture)}-{i.ToString(CultureInfo.InvariantCulture)}",
+                    fn["name"]?.GetValue<string>() ?? string.Empty,
+                    fn["arguments"]?.GetValue<string>() ?? "{}",
+                    stored?["decision"] is JsonObject decision ? Decided.FromJson(decision) : null));
+            }
+        }
+
+        return pending;
+    }
+
+    private sealed record Pending(string ToolCallId, string WorkerCallId, string Tool, string Arguments, Decided? Decision);
+
+    /// <summary>A tool call's decision: the question that decided it (its index) and the verdict.</summary>
+    private sealed record Decided(int Question, SessionPolicy.Verdict Verdict)
+    {
+        public JsonObject ToJson() => new()
+        {
+            ["question"] = Question,
+            ["allowed"] = Verdict.Allowed,
+            ["approval"] = Verdict.ApprovalRequired,
+            ["policies"] = new JsonArray(Verdict.Policies.Select(p => (JsonNode?)JsonValue.Create(p)).ToArray()),
+            ["erroring"] = new JsonArray(Verdict.Erroring.Select(p => (JsonNode?)JsonValue.Create(p)).ToArray()),
+            ["version"] = Verdict.Version,
+        };
+
+        public static Decided FromJson(JsonObject o) => new(
+            o["question"]?.GetValue<int>() ?? 0,
+            new SessionPolicy.Verdict(
+                o["allowed"]?.GetValue<bool>() ?? false,
+                o["approval"]?.GetValue<bool>() ?? false,
+                Strings(o["policies"]),
+                Strings(o["erroring"]),
+                o["version"]?.GetValue<string>() ?? string.Empty));
+
+        private static List<string> Strings(JsonNode? node) =>
+            node is JsonArray a ? a.Select(n => n?.GetValue<string>()).OfType<string>().ToList() : [];
+    }
 
     // ---- Tool calls ----
 
@@ -348,49 +425,62 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
 
         if (call.Tool == AgentTools.Finish)
         {
-            await ToolResultAsync(call, "ok", "Finishing: Warden commits and publishes your changes now.", null).ConfigureAwait(false);
-            await BeginFinishAsync(Arg(args, "summary") ?? "(no summary)", Arg(args, "title")).ConfigureAwait(false);
+            await ToolResultAsync(call, "ok", "Finishing: Warden commits and publishes your changes now.", null,
+                finishing: FinishingData(Arg(args, "summary") ?? "(no summary)", Arg(args, "title"))).ConfigureAwait(false);
             return;
         }
 
-        var questions = call.Tool.StartsWith("warden.", StringComparison.Ordinal) ? null : AgentTools.Questions(call.Tool, args);
-        if (questions is null || (call.Tool == AgentTools.SpawnSubagent && (IsChild || s.Options.MaxSubagents == 0)))
+        if (Questions(call, args) is not { } questions)
         {
             await ToolResultAsync(call, "error", $"There is no tool '{call.Tool}'.", null).ConfigureAwait(false);
             return;
         }
 
-        // Every question must be allowed; one that needs approval makes the whole call wait for a person.
-        var verdicts = new List<(AgentTools.PolicyQuestion Q, SessionPolicy.Verdict V)>();
-        foreach (var q in questions)
+        var decided = call.Decision;
+        if (decided is null)
         {
-            verdicts.Add((q, await s.Policy.CanAgentAsync(_person, _session.Id, _session.Repo, q.Action, q.Resource, q.Entities, q.Context, cancel).ConfigureAwait(false)));
+            // A turn stored by an older server, without its decisions: decide now, and record the decision before anything runs.
+            decided = await DecideAsync(questions).ConfigureAwait(false);
+            if (DecisionDraft(call, questions[decided.Question], decided.Verdict) is { } draft)
+            {
+                await s.Audit.RecordAsync(draft, CancellationToken.None).ConfigureAwait(false);
+            }
         }
 
-        var first = verdicts[0];
-        if (verdicts.FirstOrDefault(v => !v.V.Allowed) is { Q: not null } denied)
+        var q = questions[decided.Question];
+        var v = decided.Verdict;
+        if (!v.Allowed)
         {
-            var why = denied.V.Explain(denied.Q.Summary);
-            await AuditToolAsync(call, denied.Q, denied.V, AuditOutcome.Denied, why, null).ConfigureAwait(false);
-            await ToolResultAsync(call, "denied", $"Denied by policy. {why}", new JsonObject { ["policy"] = why, ["action"] = denied.Q.Action }).ConfigureAwait(false);
+            // The denial went on the record with the turn that asked for the call.
+            var why = v.Explain(q.Summary);
+            await ToolResultAsync(call, "denied", $"Denied by policy. {why}", new JsonObject { ["policy"] = why, ["action"] = q.Action }).ConfigureAwait(false);
             return;
         }
 
-        if (verdicts.FirstOrDefault(v => v.V.ApprovalRequired) is { Q: not null } gated)
+        if (v.ApprovalRequired)
         {
-            var approval = await AwaitApprovalAsync(call.WorkerCallId, gated.Q.Action, $"{gated.Q.Resource.Type}::\"{gated.Q.Resource.Id}\"", gated.Q.Summary, gated.V).ConfigureAwait(false);
+            var approval = await AwaitApprovalAsync(call.WorkerCallId, q.Action, $"{q.Resource.Type}::\"{q.Resource.Id}\"", q.Summary, v).ConfigureAwait(false);
+            var stored = _approvalsStored.Contains(call.WorkerCallId);
             if (approval.State != "approved")
             {
+                // The person's refusal, the call's denial and its result are one write.
                 var why = $"Rejected by {approval.DecidedBy}{(string.IsNullOrWhiteSpace(approval.Comment) ? string.Empty : ": " + approval.Comment)}.";
-                await AuditToolAsync(call, gated.Q, gated.V, AuditOutcome.Denied, why, null).ConfigureAwait(false);
-                await ToolResultAsync(call, "rejected", $"A person rejected this call. {why}", new JsonObject { ["approval"] = approval.Id }).ConfigureAwait(false);
+                await ToolResultAsync(call, "rejected", $"A person rejected this call. {why}", new JsonObject { ["approval"] = approval.Id },
+                    audit: [ToolDraft(call, q, v, AuditOutcome.Denied, why, approval.Id)], approval: stored ? null : approval).ConfigureAwait(false);
                 return;
+            }
+
+            if (!stored)
+            {
+                // The approval and the call's authorisation are one write, durable before the call runs.
+                await AppendAsync([ApprovalEntry(approval)], new SessionProgress { State = SessionStates.Running, StateReason = null },
+                    [ToolDraft(call, q, v, AuditOutcome.Success, null, approval.Id)]).ConfigureAwait(false);
             }
         }
 
         if (call.Tool == AgentTools.SpawnSubagent)
         {
-            await SubagentAsync(call, args, first.Q, first.V).ConfigureAwait(false);
+            await SubagentAsync(call, args, q).ConfigureAwait(false);
             return;
         }
 
@@ -419,7 +509,6 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
             ToolStatus.Cancelled => "cancelled",
             _ => "error",
         };
-        await AuditToolAsync(call, first.Q, first.V, result.Status is ToolStatus.Ok or ToolStatus.Failed ? AuditOutcome.Success : AuditOutcome.Failure, null, result).ConfigureAwait(false);
         var forModel = Render(result, s.Options.ModelOutputChars);
         await ToolResultAsync(call, status, forModel, new JsonObject
         {
@@ -429,11 +518,56 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
             ["result"] = result.Result is { } r ? JsonNode.Parse(Cap(r.GetRawText(), s.Options.StoredOutputChars, json: true)) : null,
             ["error"] = result.Error,
             ["truncated"] = result.Truncated,
-            ["policy"] = first.V.Explain(first.Q.Summary),
-        }).ConfigureAwait(false);
+            ["policy"] = v.Explain(q.Summary),
+        }, audit: [ResultDraft(call, q, result.Status is ToolStatus.Ok or ToolStatus.Failed ? AuditOutcome.Success : AuditOutcome.Failure, status, result)]).ConfigureAwait(false);
     }
 
-    private async Task ToolResultAsync(Pending call, string status, string forModel, JsonObject? extra)
+    /// <summary>The call's policy questions; null for a tool that does not exist (or may not be offered to this session).</summary>
+    private IReadOnlyList<AgentTools.PolicyQuestion>? Questions(Pending call, JsonElement args) =>
+        call.Tool.StartsWith("warden.", StringComparison.Ordinal) || call.Tool == AgentTools.Finish ||
+        (call.Tool == AgentTools.SpawnSubagent && (IsChild || s.Options.MaxSubagents == 0))
+            ? null
+            : AgentTools.Questions(call.Tool, args);
+
+    private static JsonElement? ParseArguments(string arguments)
+    {
+        try
+        {
+            return JsonDocument.Parse(string.IsNullOrWhiteSpace(arguments) ? "{}" : arguments).RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Every question must be allowed; one that needs approval makes the whole call wait for a person.</summary>
+    private async Task<Decided> DecideAsync(IReadOnlyList<AgentTools.PolicyQuestion> questions)
+    {
+        var verdicts = new SessionPolicy.Verdict[questions.Count];
+        for (var i = 0; i < questions.Count; i++)
+        {
+            var q = questions[i];
+            verdicts[i] = await s.Policy.CanAgentAsync(_person, _session.Id, _session.Repo, q.Action, q.Resource, q.Entities, q.Context, cancel).ConfigureAwait(false);
+        }
+
+        var denied = Array.FindIndex(verdicts, v => !v.Allowed);
+        var gated = Array.FindIndex(verdicts, v => v.ApprovalRequired);
+        var decisive = denied >= 0 ? denied : gated >= 0 ? gated : 0;
+        return new Decided(decisive, verdicts[decisive]);
+    }
+
+    /// <summary>
+    /// The audit event of a call's decision, to be durable before the call runs: allowed, or denied with the reason.
+    /// None yet for a call that waits for a person (it is recorded with the person's decision).
+    /// </summary>
+    private AuditEventDraft? DecisionDraft(Pending call, AgentTools.PolicyQuestion q, SessionPolicy.Verdict v) =>
+        !v.Allowed ? ToolDraft(call, q, v, AuditOutcome.Denied, v.Explain(q.Summary), null)
+        : v.ApprovalRequired ? null
+        : ToolDraft(call, q, v, AuditOutcome.Success, null, null);
+
+    private async Task ToolResultAsync(Pending call, string status, string forModel, JsonObject? extra, IReadOnlyList<AuditEventDraft>? audit = null,
+        SessionApproval? approval = null, JsonObject? finishing = null)
     {
         var data = new JsonObject
         {
@@ -449,9 +583,40 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
             data[k] = v?.DeepClone();
         }
 
-        var seq = await s.Store.AppendAsync(_session.Id, SessionEventKinds.ToolResult, Serialize(data), null, cancel).ConfigureAwait(false);
-        Apply(SessionEventKinds.ToolResult, seq, data);
+        // One write for the step: the person's decision (if one was awaited), the result, the start of finishing (after
+        // the finish tool) and the result's audit event.
+        var entries = new List<(string, JsonObject)>(3);
+        SessionProgress? progress = null;
+        if (approval is not null)
+        {
+            entries.Add(ApprovalEntry(approval));
+            progress = new SessionProgress { State = SessionStates.Running, StateReason = null };
+        }
+
+        entries.Add((SessionEventKinds.ToolResult, data));
+        if (finishing is not null)
+        {
+            entries.Add((SessionEventKinds.Status, finishing));
+            progress = (progress ?? new SessionProgress()) with { Summary = Cap(finishing["summary"]?.GetValue<string>() ?? string.Empty, 16_000) };
+        }
+
+        await AppendAsync(entries, progress, audit).ConfigureAwait(false);
     }
+
+    /// <summary>Stores <paramref name="entries"/> (with <paramref name="audit"/> in the same commit) and applies them to the conversation.</summary>
+    private async Task AppendAsync(IReadOnlyList<(string Kind, JsonObject Data)> entries, SessionProgress? progress, IReadOnlyList<AuditEventDraft>? audit)
+    {
+        var seqs = await s.Store.AppendAsync(_session.Id, entries.Select(e => new SessionEntry(e.Kind, Serialize(e.Data))).ToList(), progress, audit, cancel).ConfigureAwait(false);
+        for (var i = 0; i < entries.Count; i++)
+        {
+            Apply(entries[i].Kind, seqs[i], entries[i].Data);
+        }
+    }
+
+    private static (string, JsonObject) ApprovalEntry(SessionApproval approval) => (SessionEventKinds.Approval, new JsonObject
+    {
+        ["approval"] = approval.Id, ["callId"] = approval.CallId, ["action"] = approval.Action, ["state"] = approval.State, ["by"] = approval.DecidedBy, ["comment"] = approval.Comment,
+    });
 
     private async Task<SessionApproval> AwaitApprovalAsync(string callId, string action, string resource, string summary, SessionPolicy.Verdict verdict)
     {
@@ -459,15 +624,16 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
         if (approval is null)
         {
             approval = await s.Store.RequestApprovalAsync(_session, callId, action, resource, summary, verdict.Policies, cancel).ConfigureAwait(false);
-            await s.Store.AppendAsync(_session.Id, SessionEventKinds.Approval, Serialize(new JsonObject
+            // The waiting entry and the request's audit event are one write.
+            await AppendAsync([(SessionEventKinds.Approval, new JsonObject
             {
                 ["approval"] = approval.Id, ["callId"] = callId, ["action"] = action, ["resource"] = resource, ["summary"] = summary, ["state"] = "pending",
                 ["policies"] = new JsonArray(verdict.Policies.Select(p => (JsonNode?)JsonValue.Create(p)).ToArray()),
-            }), new SessionProgress { State = SessionStates.Waiting, StateReason = $"waiting for approval of {summary}" }, cancel).ConfigureAwait(false);
-            await AuditAsync("approval.request", new AuditResource("session", _session.Id), AuditOutcome.Success, Decision(verdict), new Dictionary<string, string?>
+            })], new SessionProgress { State = SessionStates.Waiting, StateReason = $"waiting for approval of {summary}" },
+            [Draft("approval.request", new AuditResource("session", _session.Id), AuditOutcome.Success, Decision(verdict), new Dictionary<string, string?>
             {
                 ["approval"] = approval.Id, ["callId"] = callId, ["action"] = action, ["resource"] = resource, ["summary"] = summary,
-            }).ConfigureAwait(false);
+            })]).ConfigureAwait(false);
         }
 
         // Time spent waiting for a person is not orchestration overhead.
@@ -496,14 +662,11 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
             _overhead.Start();
         }
 
-        await s.Store.AppendAsync(_session.Id, SessionEventKinds.Approval, Serialize(new JsonObject
-        {
-            ["approval"] = approval.Id, ["callId"] = callId, ["action"] = action, ["state"] = approval.State, ["by"] = approval.DecidedBy, ["comment"] = approval.Comment,
-        }), new SessionProgress { State = SessionStates.Running, StateReason = null }, cancel).ConfigureAwait(false);
+        // The caller stores the decision (ApprovalEntry), in one write with what follows from it.
         return approval;
     }
 
-    private async Task SubagentAsync(Pending call, JsonElement args, AgentTools.PolicyQuestion question, SessionPolicy.Verdict verdict)
+    private async Task SubagentAsync(Pending call, JsonElement args, AgentTools.PolicyQuestion question)
     {
         var instruction = Arg(args, "instruction");
         if (string.IsNullOrWhiteSpace(instruction))
@@ -552,8 +715,9 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
         var finish = (await s.Store.AllEventsAsync(child.Id, cancel).ConfigureAwait(false)).LastOrDefault(e => e.Kind == SessionEventKinds.Finish);
         var diff = finish is null ? null : (JsonNode.Parse(finish.Data) as JsonObject)?["diff"]?.GetValue<string>();
         var text = $"Sub-agent {child.Id} {child.State}{(child.StateReason is null ? string.Empty : $" ({child.StateReason})")}.\n\nSummary:\n{child.Summary ?? "(none)"}\n\nDiff:\n{(string.IsNullOrEmpty(diff) ? "(no changes)" : Cap(diff, s.Options.ModelOutputChars))}";
-        await AuditToolAsync(call, question, verdict, child.State == SessionStates.Succeeded ? AuditOutcome.Success : AuditOutcome.Failure, null, null).ConfigureAwait(false);
-        await ToolResultAsync(call, child.State == SessionStates.Succeeded ? "ok" : "failed", text, new JsonObject { ["child"] = child.Id, ["childState"] = child.State }).ConfigureAwait(false);
+        var status = child.State == SessionStates.Succeeded ? "ok" : "failed";
+        await ToolResultAsync(call, status, text, new JsonObject { ["child"] = child.Id, ["childState"] = child.State },
+            audit: [ResultDraft(call, question, child.State == SessionStates.Succeeded ? AuditOutcome.Success : AuditOutcome.Failure, status, null, child.Id)]).ConfigureAwait(false);
     }
 
     // ---- Compaction ----
@@ -585,21 +749,17 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
         var summary = Text(turn.Message["content"]) ?? "(no summary)";
         var before = EstimateTokens();
         var data = new JsonObject { ["summary"] = summary, ["tokensBefore"] = before, ["messagesBefore"] = _messages.Count, ["gatewayCall"] = turn.CallId };
-        var seq = await s.Store.AppendAsync(_session.Id, SessionEventKinds.Compaction, Serialize(data), new SessionProgress
+        await AppendAsync([(SessionEventKinds.Compaction, data)], new SessionProgress
         {
             AddSteps = 1, AddCostMicros = turn.CostMicros, AddInputTokens = turn.InputTokens, AddOutputTokens = turn.OutputTokens,
-        }, cancel).ConfigureAwait(false);
-        Apply(SessionEventKinds.Compaction, seq, data);
+        }, null).ConfigureAwait(false);
     }
 
     // ---- Finish: commit, push, pull request ----
 
-    private async Task BeginFinishAsync(string summary, string? title)
-    {
-        var data = new JsonObject { ["phase"] = "finishing", ["summary"] = summary, ["title"] = title, ["text"] = "The agent finished; publishing its work." };
-        await s.Store.AppendAsync(_session.Id, SessionEventKinds.Status, Serialize(data), new SessionProgress { Summary = Cap(summary, 16_000) }, cancel).ConfigureAwait(false);
-        _finishing = data;
-    }
+    /// <summary>The status entry that starts finishing (stored in one write with the step that ended the agent's work).</summary>
+    private static JsonObject FinishingData(string summary, string? title) =>
+        new() { ["phase"] = "finishing", ["summary"] = summary, ["title"] = title, ["text"] = "The agent finished; publishing its work." };
 
     private async Task FinishAsync(JsonObject finishing)
     {
@@ -631,6 +791,11 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
         if (push.ApprovalRequired)
         {
             var approval = await AwaitApprovalAsync("publish", "git.push", $"Warden::Branch::\"{branchUid.Id}\"", pushSummary + ": " + string.Join(", ", files.Take(20)), push).ConfigureAwait(false);
+            if (!_approvalsStored.Contains("publish"))
+            {
+                await AppendAsync([ApprovalEntry(approval)], new SessionProgress { State = SessionStates.Running, StateReason = null }, null).ConfigureAwait(false);
+            }
+
             if (approval.State != "approved")
             {
                 await AuditAsync("git.push", new AuditResource("branch", branchUid.Id), AuditOutcome.Denied, Decision(push), new Dictionary<string, string?> { ["approval"] = approval.Id }).ConfigureAwait(false);
@@ -773,26 +938,42 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
     }
 
     private Task StatusAsync(string text, SessionProgress? progress) =>
-        s.Store.AppendAsync(_session.Id, SessionEventKinds.Status, Serialize(new JsonObject { ["text"] = text }), progress, cancel);
+        AppendAsync([(SessionEventKinds.Status, new JsonObject { ["text"] = text })], progress, null);
 
-    private Task AuditToolAsync(Pending call, AgentTools.PolicyQuestion q, SessionPolicy.Verdict v, AuditOutcome outcome, string? reason, ToolResult? result)
+    /// <summary>A tool call's decision: allowed (<paramref name="outcome"/> success) or denied, with the policies that decided.</summary>
+    private AuditEventDraft ToolDraft(Pending call, AgentTools.PolicyQuestion q, SessionPolicy.Verdict v, AuditOutcome outcome, string? reason, string? approval)
     {
         var details = new Dictionary<string, string?>
         {
-            ["tool"] = call.Tool, ["callId"] = call.WorkerCallId, ["summary"] = q.Summary, ["reason"] = reason,
+            ["tool"] = call.Tool, ["callId"] = call.WorkerCallId, ["summary"] = q.Summary, ["reason"] = reason, ["approval"] = approval,
         };
-        if (result is not null)
-        {
-            details["status"] = result.Status.ToString();
-            details["exitCode"] = result.ExitCode?.ToString(CultureInfo.InvariantCulture);
-            details["durationMs"] = result.DurationMs.ToString(CultureInfo.InvariantCulture);
-        }
-
-        return AuditAsync(q.Action, new AuditResource(q.Resource.Type.Replace("Warden::", string.Empty, StringComparison.Ordinal).ToLowerInvariant(), q.Resource.Id), outcome, Decision(v), details);
+        return Draft(q.Action, Resource(q), outcome, Decision(v), details);
     }
 
+    /// <summary>
+    /// How an authorised call ended (<see cref="AuditActions.ToolResult"/>): its status, exit code and duration, or the
+    /// sub-agent's session. Its decision is the event of the call's action before it.
+    /// </summary>
+    private AuditEventDraft ResultDraft(Pending call, AgentTools.PolicyQuestion q, AuditOutcome outcome, string status, ToolResult? result, string? child = null)
+    {
+        var details = new Dictionary<string, string?>
+        {
+            ["tool"] = call.Tool, ["callId"] = call.WorkerCallId, ["summary"] = q.Summary, ["action"] = q.Action, ["status"] = status,
+            ["exitCode"] = result?.ExitCode?.ToString(CultureInfo.InvariantCulture),
+            ["durationMs"] = result?.DurationMs.ToString(CultureInfo.InvariantCulture),
+            ["child"] = child,
+        };
+        return Draft(AuditActions.ToolResult, Resource(q), outcome, null, details);
+    }
+
+    private static AuditResource Resource(AgentTools.PolicyQuestion q) =>
+        new(q.Resource.Type.Replace("Warden::", string.Empty, StringComparison.Ordinal).ToLowerInvariant(), q.Resource.Id);
+
     private Task AuditAsync(string action, AuditResource resource, AuditOutcome outcome, PolicyDecision? decision, Dictionary<string, string?>? details) =>
-        s.Audit.RecordAsync(new AuditEventDraft
+        s.Audit.RecordAsync(Draft(action, resource, outcome, decision, details), CancellationToken.None);
+
+    private AuditEventDraft Draft(string action, AuditResource resource, AuditOutcome outcome, PolicyDecision? decision, Dictionary<string, string?>? details) =>
+        new()
         {
             OrgId = _session.OrgId,
             Actor = new AuditActor(Warden.Audit.ActorKind.AgentSession, _session.Id, $"agent for {_session.UserName}"),
@@ -803,7 +984,7 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
             Outcome = outcome,
             Policy = decision,
             Details = details is null ? null : AuditDrafts.Details(details),
-        }, CancellationToken.None);
+        };
 
     private static PolicyDecision Decision(SessionPolicy.Verdict v) => new()
     {

@@ -114,6 +114,64 @@ public sealed class SessionEndToEndTests
         trail.Single(e => e.Action == "git.push").Outcome.ShouldBe("success");
         trail.Single(e => e.Action == "pr.open").Record.GetRawText().ShouldContain(pull.Url.ToString());
         trail.ShouldAllBe(e => !e.Record.GetRawText().Contains(SessionTestbed.GitToken));
+
+        // Each call's decision was on the record before it ran (it committed with the turn that asked for it, or with the
+        // person's approval), its result after; a refused or rejected call has its denial and no result. The chain holds.
+        foreach (var result in transcript.Where(e => e.Kind == SessionEventKinds.ToolResult && e.Data.GetProperty("tool").GetString() != "finish"))
+        {
+            var callId = result.Data.GetProperty("callId").GetString();
+            var events = trail.Where(e => CallId(e) == callId && !e.Action.StartsWith("approval.", StringComparison.Ordinal)).ToList();
+            events.Select(e => e.Action).ShouldBe(
+                [result.Data.GetProperty("tool").GetString() switch { "read_file" => "file.read", "shell" => "shell.exec", _ => "file.write" }, "tool.result"], callId);
+            events[0].Outcome.ShouldBe("success");
+            events[1].Sequence.ShouldBeGreaterThan(events[0].Sequence);
+            if (trail.SingleOrDefault(e => e.Action == "approval.approve" && CallId(e) == callId) is { } approved)
+            {
+                events[0].Sequence.ShouldBeGreaterThan(approved.Sequence, "a gated call is authorised once the person approved");
+            }
+        }
+
+        (await client.VerifyAuditAsync()).Intact.ShouldBeTrue();
+    }
+
+    /// <summary>A Warden-recorded event's worker call id, if it names one.</summary>
+    internal static string? CallId(AuditEventDto e) =>
+        e.Record.TryGetProperty("details", out var details) && details.TryGetProperty("callId", out var id) ? id.GetString() : null;
+
+    [Fact]
+    public async Task AServerRestart_WhileAToolCallRuns_ResumesIt_TheCallRunsOnce_AndItsDecisionAndResultAreRecordedOnce()
+    {
+        await using var t = await SessionTestbed.StartAsync();
+        t.Model.Enqueue(
+        [
+            // The command waits for a file named go, then removes it: had it run a second time, it would never end.
+            SessionTestbed.Call("call_wait", "shell", """{"command":"while [ ! -f go ]; do sleep 0.1; done; rm go; echo went"}"""),
+            ScriptedModel.ScriptedTurn.Reply("Waited; nothing to change."),
+        ]);
+        var created = await t.CreateAsync();
+        await WorkerTestbed.Until(() => t.Model.RequestCount == 1 && t.Worker.Sessions.Contains(created.Id), "the command runs", 90);
+
+        // The turn, the call's decision and its audit event were one write; the server goes while the call runs.
+        await t.Bed.StopServerAsync();
+        await WorkerTestbed.Until(() => !t.Worker.IsConnected, "the worker sees the server go");
+        await t.Bed.StartServerAsync();
+        await WorkerTestbed.Until(() => t.Worker.Registrations >= 2 && t.Worker.IsConnected, "the worker reconnects");
+        await File.WriteAllTextAsync(Path.Combine(t.Worker.Workspaces.WorkspacePath(created.Id), "go"), string.Empty);
+        var done = await t.WaitForAsync(created.Id, 90, SessionStates.Succeeded);
+
+        t.Model.RequestCount.ShouldBe(2);
+        using var client = t.Client();
+        var transcript = await client.ListSessionEventsAsync(SessionTestbed.Org, created.Id);
+        var result = transcript.Where(e => e.Kind == SessionEventKinds.ToolResult).ShouldHaveSingleItem().Data;
+        result.GetProperty("output").GetString()!.ShouldContain("went");
+        var callId = result.GetProperty("callId").GetString();
+        var trail = await t.AuditOfAsync(done);
+        var call = trail.Where(e => CallId(e) == callId).ToList();
+        call.Select(e => e.Action).ShouldBe(["shell.exec", "tool.result"], "the resumed run acted on the stored decision instead of deciding again");
+        call[0].Outcome.ShouldBe("success");
+        call[1].Outcome.ShouldBe("success");
+        transcript.Where(e => e.Kind == SessionEventKinds.Status).Select(e => e.Data.GetProperty("text").GetString()).ShouldContain(s => s!.StartsWith("Resumed", StringComparison.Ordinal));
+        (await client.VerifyAuditAsync()).Intact.ShouldBeTrue();
     }
 
     [Fact]
