@@ -28,14 +28,23 @@ public sealed class SseRelayTests
         "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":15}}\n\n" +
         "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
 
+    // Responses events, named and (as some senders do) unnamed, so the meter reads their type from the data.
+    private const string ResponsesStream =
+        "event: response.created\ndata: {\"type\":\"response.created\",\"response\":{\"id\":\"resp_1\",\"status\":\"in_progress\",\"usage\":null}}\n\n" +
+        "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"delta\":\"Grüße \ud83d\ude00\"}\n\n" +
+        "data: {\"type\":\"response.output_text.delta\",\"delta\":\"\u4e16\"}\n\n" +
+        "data: {\"type\":\"response.completed\",\"response\":{\"id\":\"resp_1\",\"status\":\"completed\",\"usage\":{\"input_tokens\":10,\"output_tokens\":16}}}\n\n";
+
     [Theory]
-    [InlineData(WireFormat.OpenAIChat, ChatStream)]
-    [InlineData(WireFormat.AnthropicMessages, AnthropicStream)]
-    public async Task Relay_ForwardsTheSameBytesAndCountsTheSameUsage_WhereverTheStreamIsSplit(WireFormat format, string text)
+    [InlineData(WireFormat.OpenAIChat, ChatStream, 2)]
+    [InlineData(WireFormat.AnthropicMessages, AnthropicStream, 1)]
+    [InlineData(WireFormat.OpenAIResponses, ResponsesStream, 2)]
+    public async Task Relay_ForwardsTheSameBytesAndCountsTheSameUsage_WhereverTheStreamIsSplit(WireFormat format, string text, int outputChunks)
     {
         var bytes = Encoding.UTF8.GetBytes(text);
         var expected = await MeterByStringsAsync(format, bytes);
         expected.Usage.ShouldNotBeNull();
+        expected.OutputChunks.ShouldBe(outputChunks);
 
         // Every split into two reads: inside "data:", inside a multi-byte character, between the blank line's bytes.
         for (var split = 0; split <= bytes.Length; split++)
