@@ -469,6 +469,18 @@ public sealed partial class ModelGateway : IDisposable
 
             call.Outcome = "success";
             call.Status = 200;
+
+            // End the response now (the last chunk), so the client is not kept waiting for the settling, the limiter
+            // release and the records that run after it. A client that leaves at this point has had every event: the
+            // call still succeeded, and the upstream is not to blame.
+            try
+            {
+                await ctx.Response.CompleteAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException)
+            {
+                LogClientLeftAtEnd(_logger, call.Id);
+            }
         }
         catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
         {
@@ -902,6 +914,9 @@ public sealed partial class ModelGateway : IDisposable
             writer.WriteString(name, value);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Model call {CallId}: the client left as its stream was being ended")]
+    private static partial void LogClientLeftAtEnd(ILogger logger, string callId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Model route {Route}: target {Provider}:{Model} failed: {Reason}")]
     private static partial void LogAttemptFailed(ILogger logger, string route, string provider, string model, string reason);
