@@ -31,4 +31,11 @@ public interface IModelProvider
     /// <see cref="ModelStreamException"/>.
     /// </summary>
     IAsyncEnumerable<SseEvent> ReadEventsAsync(HttpResponseMessage response, CancellationToken ct);
+
+    /// <summary>
+    /// True when a streaming response's body is server-sent events in the upstream format, so it can be passed to a
+    /// client of the same format byte for byte (<see cref="SseRelay"/>); false when it must be decoded first
+    /// (Bedrock's binary event stream).
+    /// </summary>
+    bool StreamsServerSentEvents { get; }
 }

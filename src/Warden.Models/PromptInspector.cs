@@ -60,11 +60,14 @@ public sealed class PromptInspector
             _ => ["input"],
         };
 
+        var path = new Path();
         foreach (var root in roots)
         {
             if (body[root] is { } node)
             {
-                Walk(node, root, findings, redact, replacement => body[root] = replacement);
+                path.Push(root);
+                Walk(node, path, findings, redact, body, root, 0);
+                path.Pop();
             }
         }
 
@@ -72,11 +75,15 @@ public sealed class PromptInspector
     }
 
     /// <summary>Scans one text; returns it with matches replaced (the same instance when nothing matched).</summary>
-    internal string Scan(string text, string location, FindingSet findings)
+    internal string Scan(string text, string location, FindingSet findings) => Scan(text, null, location, findings);
+
+    // The location's text is made only when there is a finding to name it in: most texts have none.
+    private string Scan(string text, Path? path, string? location, FindingSet findings)
     {
         var result = _redactor.Redact(text);
         if (!ReferenceEquals(result, text))
         {
+            location ??= path!.ToString();
             CountMarkers(result, text, location, findings);
         }
 
@@ -92,12 +99,14 @@ public sealed class PromptInspector
                 return match.Value;
             }
 
+            location ??= path!.ToString();
             findings.Add(kind, location, 1);
             return AuditRedactor.Marker(kind);
         });
     }
 
-    private void Walk(JsonNode node, string path, FindingSet findings, bool redact, Action<JsonNode> replace)
+    /// <summary>Walks one node; <paramref name="parent"/> with <paramref name="key"/> (an object) or <paramref name="index"/> (an array) is where it sits, for replacing it.</summary>
+    private void Walk(JsonNode node, Path path, FindingSet findings, bool redact, JsonNode parent, string? key, int index)
     {
         switch (node)
         {
@@ -107,18 +116,36 @@ public sealed class PromptInspector
                     return;
                 }
 
-                List<string>? keys = null;
-                foreach (var (key, value) in obj)
+                if (!redact)
                 {
-                    if (value is not null && !SkippedKeys.Contains(key))
+                    // Nothing is replaced, so the object can be walked as it is enumerated.
+                    foreach (var (name, value) in obj)
                     {
-                        (keys ??= []).Add(key);
+                        if (value is not null && !SkippedKeys.Contains(name))
+                        {
+                            path.Push(name);
+                            Walk(value, path, findings, redact, obj, name, 0);
+                            path.Pop();
+                        }
+                    }
+
+                    break;
+                }
+
+                List<string>? keys = null;
+                foreach (var (name, value) in obj)
+                {
+                    if (value is not null && !SkippedKeys.Contains(name))
+                    {
+                        (keys ??= []).Add(name);
                     }
                 }
 
-                foreach (var key in keys ?? [])
+                foreach (var name in keys ?? [])
                 {
-                    Walk(obj[key]!, path + "." + key, findings, redact, replacement => obj[key] = replacement);
+                    path.Push(name);
+                    Walk(obj[name]!, path, findings, redact, obj, name, 0);
+                    path.Pop();
                 }
 
                 break;
@@ -127,22 +154,66 @@ public sealed class PromptInspector
                 {
                     if (array[i] is { } item)
                     {
-                        var index = i;
-                        Walk(item, $"{path}[{i}]", findings, redact, replacement => array[index] = replacement);
+                        path.Push(i);
+                        Walk(item, path, findings, redact, array, null, i);
+                        path.Pop();
                     }
                 }
 
                 break;
             case JsonValue value when value.TryGetValue<string>(out var text):
-                var scanned = Scan(text, path, findings);
+                var scanned = Scan(text, path, null, findings);
                 if (redact && !ReferenceEquals(scanned, text))
                 {
-                    replace(JsonValue.Create(scanned));
+                    var replacement = JsonValue.Create(scanned);
+                    if (parent is JsonArray list)
+                    {
+                        list[index] = replacement;
+                    }
+                    else
+                    {
+                        parent.AsObject()[key!] = replacement;
+                    }
                 }
 
                 break;
             default:
                 break;
+        }
+    }
+
+    /// <summary>Where the walk is (<c>messages[0].content</c>), kept as parts and written out only for a finding.</summary>
+    private sealed class Path
+    {
+        private readonly List<(string? Key, int Index)> _parts = new(8);
+
+        public void Push(string key) => _parts.Add((key, 0));
+
+        public void Push(int index) => _parts.Add((null, index));
+
+        public void Pop() => _parts.RemoveAt(_parts.Count - 1);
+
+        public override string ToString()
+        {
+            var text = new System.Text.StringBuilder();
+            foreach (var (key, index) in _parts)
+            {
+                if (key is null)
+                {
+                    text.Append('[').Append(index.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append(']');
+                }
+                else
+                {
+                    if (text.Length > 0)
+                    {
+                        text.Append('.');
+                    }
+
+                    text.Append(key);
+                }
+            }
+
+            return text.ToString();
         }
     }
 

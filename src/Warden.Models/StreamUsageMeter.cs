@@ -42,92 +42,24 @@ public sealed class StreamUsageMeter
     /// <summary>Takes note of one upstream event.</summary>
     public void Observe(in SseEvent e)
     {
-        switch (_format)
-        {
-            case WireFormat.OpenAIChat:
-                if (e.Data.Length > 0 && e.Data[0] == '{')
-                {
-                    Scan(e.Data, ScanChat);
-                }
-
-                break;
-            case WireFormat.AnthropicMessages:
-                ObserveAnthropic(e);
-                break;
-            case WireFormat.OpenAIResponses:
-                ObserveResponses(e);
-                break;
-            default:
-                break;
-        }
-    }
-
-    private void ObserveAnthropic(in SseEvent e)
-    {
-        switch (e.Event)
-        {
-            case "content_block_delta":
-                OutputChunks++;
-                return;
-            case "message_start" or "message_delta":
-                Scan(e.Data, ScanAnthropic);
-                return;
-            case null:
-                // Some senders omit event names; the data's type says the same.
-                if (e.Data.Contains("\"content_block_delta\"", StringComparison.Ordinal))
-                {
-                    OutputChunks++;
-                }
-                else if (e.Data.Contains("usage", StringComparison.Ordinal) || e.Data.Contains("stop_reason", StringComparison.Ordinal))
-                {
-                    Scan(e.Data, ScanAnthropic);
-                }
-
-                return;
-            default:
-                return;
-        }
-    }
-
-    private void ObserveResponses(in SseEvent e)
-    {
+        var data = e.Data ?? "";
         var name = e.Event;
-        if (name is null && e.Data.Contains("\"response.", StringComparison.Ordinal))
+        Span<byte> nameBuffer = stackalloc byte[128];
+        scoped ReadOnlySpan<byte> nameBytes = default;
+        if (name is not null)
         {
-            name = ReadType(e.Data);
+            nameBytes = Encoding.UTF8.GetMaxByteCount(name.Length) <= nameBuffer.Length
+                ? nameBuffer[..Encoding.UTF8.GetBytes(name, nameBuffer)]
+                : Encoding.UTF8.GetBytes(name);
         }
 
-        if (name is null)
-        {
-            return;
-        }
-
-        if (name.EndsWith(".delta", StringComparison.Ordinal))
-        {
-            OutputChunks++;
-        }
-        else if (name is "response.completed" or "response.incomplete" or "response.failed")
-        {
-            Scan(e.Data, ScanResponses);
-        }
-    }
-
-    private delegate void Scanner(ref Utf8JsonReader reader);
-
-    private static void Scan(string data, Scanner scanner)
-    {
         var max = Encoding.UTF8.GetMaxByteCount(data.Length);
         byte[]? rented = null;
         var buffer = max <= StackLimit ? stackalloc byte[StackLimit] : (rented = ArrayPool<byte>.Shared.Rent(max));
         try
         {
             var length = Encoding.UTF8.GetBytes(data, buffer);
-            var reader = new Utf8JsonReader(buffer[..length]);
-            scanner(ref reader);
-        }
-        catch (JsonException)
-        {
-            // A malformed event carries no usage we could trust; the stream itself is the provider's business.
+            Observe(nameBytes, name is not null, buffer[..length]);
         }
         finally
         {
@@ -135,6 +67,141 @@ public sealed class StreamUsageMeter
             {
                 ArrayPool<byte>.Shared.Return(rented);
             }
+        }
+    }
+
+    /// <summary>
+    /// Takes note of one upstream event given as its UTF-8 bytes: the <c>event:</c> name (<paramref name="hasName"/>
+    /// false when the event had none) and the data, multi-line data joined with <c>'\n'</c>. The same rules as
+    /// <see cref="Observe(in SseEvent)"/>; nothing is decoded to strings except a finish reason.
+    /// </summary>
+    public void Observe(ReadOnlySpan<byte> name, bool hasName, ReadOnlySpan<byte> data)
+    {
+        switch (_format)
+        {
+            case WireFormat.OpenAIChat:
+                if (data.Length > 0 && data[0] == (byte)'{')
+                {
+                    Scan(data, ScanKind.Chat);
+                }
+
+                break;
+            case WireFormat.AnthropicMessages:
+                ObserveAnthropic(name, hasName, data);
+                break;
+            case WireFormat.OpenAIResponses:
+                ObserveResponses(name, hasName, data);
+                break;
+            default:
+                break;
+        }
+    }
+
+    private void ObserveAnthropic(ReadOnlySpan<byte> name, bool hasName, ReadOnlySpan<byte> data)
+    {
+        if (!hasName)
+        {
+            // Some senders omit event names; the data's type says the same.
+            if (data.IndexOf("\"content_block_delta\""u8) >= 0)
+            {
+                OutputChunks++;
+            }
+            else if (data.IndexOf("usage"u8) >= 0 || data.IndexOf("stop_reason"u8) >= 0)
+            {
+                Scan(data, ScanKind.Anthropic);
+            }
+
+            return;
+        }
+
+        if (name.SequenceEqual("content_block_delta"u8))
+        {
+            OutputChunks++;
+        }
+        else if (name.SequenceEqual("message_start"u8) || name.SequenceEqual("message_delta"u8))
+        {
+            Scan(data, ScanKind.Anthropic);
+        }
+    }
+
+    private void ObserveResponses(ReadOnlySpan<byte> name, bool hasName, ReadOnlySpan<byte> data)
+    {
+        Span<byte> typeBuffer = stackalloc byte[128];
+        scoped var type = name;
+        if (!hasName && data.IndexOf("\"response."u8) >= 0)
+        {
+            hasName = TryReadType(data, typeBuffer, out var length);
+            type = typeBuffer[..length];
+        }
+
+        if (!hasName)
+        {
+            return;
+        }
+
+        if (type.EndsWith(".delta"u8))
+        {
+            OutputChunks++;
+        }
+        else if (type.SequenceEqual("response.completed"u8) || type.SequenceEqual("response.incomplete"u8) || type.SequenceEqual("response.failed"u8))
+        {
+            Scan(data, ScanKind.Responses);
+        }
+    }
+
+    private enum ScanKind
+    {
+        Chat,
+        Anthropic,
+        Responses,
+    }
+
+    private void Scan(ReadOnlySpan<byte> data, ScanKind kind)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(data);
+            Scan(ref reader, kind);
+        }
+        catch (JsonException)
+        {
+            // Text that is not valid UTF-8 was read with replacement characters when events were decoded to strings;
+            // read it the same way here, so both paths count the same. Anything else that is malformed carries no
+            // usage we could trust; the stream itself is the provider's business.
+            if (!System.Text.Unicode.Utf8.IsValid(data))
+            {
+                ScanRepaired(data, kind);
+            }
+        }
+    }
+
+    private void ScanRepaired(ReadOnlySpan<byte> data, ScanKind kind)
+    {
+        var repaired = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(data));
+        try
+        {
+            var reader = new Utf8JsonReader(repaired);
+            Scan(ref reader, kind);
+        }
+        catch (JsonException)
+        {
+            // As above: no usage to trust.
+        }
+    }
+
+    private void Scan(ref Utf8JsonReader reader, ScanKind kind)
+    {
+        switch (kind)
+        {
+            case ScanKind.Chat:
+                ScanChat(ref reader);
+                break;
+            case ScanKind.Anthropic:
+                ScanAnthropic(ref reader);
+                break;
+            default:
+                ScanResponses(ref reader);
+                break;
         }
     }
 
@@ -349,18 +416,31 @@ public sealed class StreamUsageMeter
         _cached = cached ?? _cached;
     }
 
-    private static string? ReadType(string data)
+    /// <summary>The top-level <c>type</c> of a Responses event whose name was not sent, copied into <paramref name="type"/>.</summary>
+    private static bool TryReadType(ReadOnlySpan<byte> data, Span<byte> type, out int length)
     {
-        string? type = null;
-        Scan(data, (ref Utf8JsonReader reader) =>
+        length = 0;
+        try
         {
+            var reader = new Utf8JsonReader(data);
             while (reader.Read())
             {
                 if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1 && reader.ValueTextEquals("type"u8))
                 {
                     reader.Read();
-                    type = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-                    return;
+                    if (reader.TokenType != JsonTokenType.String)
+                    {
+                        return false;
+                    }
+
+                    // Longer names than the buffer are no event this meter knows. (The escaped length is never shorter.)
+                    if (reader.ValueSpan.Length > type.Length)
+                    {
+                        return false;
+                    }
+
+                    length = reader.CopyString(type);
+                    return true;
                 }
 
                 if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray && reader.CurrentDepth >= 1)
@@ -368,7 +448,12 @@ public sealed class StreamUsageMeter
                     reader.Skip();
                 }
             }
-        });
-        return type;
+        }
+        catch (JsonException)
+        {
+            // Not JSON: no type.
+        }
+
+        return false;
     }
 }

@@ -138,6 +138,38 @@ public sealed class RedactionTests
         redactor.Redact(TestData.Json("""{"SSN":"123-45-6789"}""")).GetProperty("SSN").GetString().ShouldBe("[REDACTED:secret]");
     }
 
+    [Theory]
+    [InlineData("got sk-ant-api03-AbCdEf1234567890_xyz")]
+    [InlineData("got sk-ant-api03-AbCdEf1234567890\\u005fxyz")]
+    [InlineData("grüße sk-ant-api03-AbCdEf1234567890_xyz")]
+    [InlineData("a very long value ......................................................................................................................................................................................................................................................... sk-ant-api03-AbCdEf1234567890_xyz")]
+    public void Redact_FindsSecretsInDetails_WhetherPlainEscapedNonAsciiOrLong(string raw)
+    {
+        // Plain ASCII values are matched where they lie in the document; the rest are read as strings first.
+        var details = TestData.Json($$"""{"msg":"{{raw}}","n":1}""");
+
+        var redacted = _redactor.Redact(details);
+
+        redacted.GetProperty("msg").GetString()!.ShouldEndWith(" [REDACTED:anthropic_key]");
+        redacted.GetProperty("n").GetInt32().ShouldBe(1);
+    }
+
+    [Fact]
+    public void Redact_AppliesConfiguredPatternsToDetails_AndSensitiveNamesWrittenWithEscapes()
+    {
+        var redactor = new AuditRedactor(new RedactionOptions { ExtraPatterns = [new RedactionPattern("acme_key", "ACME-[0-9]{6}")], ExtraSensitiveKeys = ["ssn"] });
+        var details = TestData.Json("""{"id":"ACME-123456","pass\u0077ord":"hunter2","Ssn":"1","clean":"gr\u00fc\u00dfe","tokens":3}""");
+
+        var redacted = redactor.Redact(details);
+
+        redacted.GetProperty("id").GetString().ShouldBe("[REDACTED:acme_key]");
+        redacted.GetProperty("password").GetString().ShouldBe("[REDACTED:password]");
+        redacted.GetProperty("Ssn").GetString().ShouldBe("[REDACTED:secret]");
+        redacted.GetProperty("clean").GetString().ShouldBe("grüße");
+        var clean = TestData.Json("""{"a":"gr\u00fc\u00dfe","b":"ACME-12345","c":"plain"}""");
+        JsonElement.DeepEquals(redactor.Redact(clean), clean).ShouldBeTrue();
+    }
+
     [Fact]
     public async Task Writer_RedactsBeforeHashingAndStoring()
     {

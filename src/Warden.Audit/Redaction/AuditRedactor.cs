@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
@@ -29,20 +30,22 @@ public sealed class AuditRedactor
 
     private const int MaxCachedKeys = 4096;
 
-    private readonly (string Kind, Regex Regex)[] _extra;
+    private readonly (string Kind, Regex Regex, string Marker)[] _extra;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _keyCache = new(StringComparer.Ordinal);
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _keyLookup;
     private readonly HashSet<string> _extraKeys;
+    private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _extraKeysLookup;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _keyCacheLookup;
 
     /// <summary>A redactor with the built-in rules plus <paramref name="options"/>.</summary>
     public AuditRedactor(RedactionOptions? options = null)
     {
         options ??= new RedactionOptions();
         _extra = options.ExtraPatterns
-            .Select(p => (p.Kind, new Regex(p.Pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant, options.PatternTimeout)))
+            .Select(p => (p.Kind, new Regex(p.Pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant, options.PatternTimeout), Marker(p.Kind)))
             .ToArray();
         _extraKeys = new HashSet<string>(options.ExtraSensitiveKeys, StringComparer.OrdinalIgnoreCase);
-        _keyLookup = _keyCache.GetAlternateLookup<ReadOnlySpan<char>>();
+        _extraKeysLookup = _extraKeys.GetAlternateLookup<ReadOnlySpan<char>>();
+        _keyCacheLookup = _keyCache.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     /// <summary>The marker that replaces a secret of <paramref name="kind"/>.</summary>
@@ -59,9 +62,9 @@ public sealed class AuditRedactor
             result = BuiltInPatterns.Secrets().Replace(value, ReplaceBuiltIn);
         }
 
-        foreach (var (kind, regex) in _extra)
+        // The markers are made once: this runs for every string of every audit event and prompt.
+        foreach (var (_, regex, marker) in _extra)
         {
-            var marker = Marker(kind);
             result = regex.Replace(result, marker);
         }
 
@@ -92,6 +95,30 @@ public sealed class AuditRedactor
         }
 
         return sensitive;
+    }
+
+    /// <summary>As <see cref="IsSensitiveKey(string, out string)"/> for a property's name, without making a string of it when the verdict is cached.</summary>
+    private bool IsSensitiveKey(JsonProperty property)
+    {
+        var utf8 = JsonMarshal.GetRawUtf8PropertyName(property);
+        Span<char> chars = stackalloc char[128];
+        if (utf8.Length <= chars.Length && utf8.IndexOf((byte)'\\') < 0 && Ascii.IsValid(utf8))
+        {
+            // Plain ASCII names (all of Warden's own) are looked up as they lie in the document.
+            var name = chars[..utf8.Length];
+            Ascii.ToUtf16(utf8, name, out _);
+            if (_extraKeysLookup.Contains(name))
+            {
+                return true;
+            }
+
+            if (_keyCacheLookup.TryGetValue(name, out var cached))
+            {
+                return cached.Length > 0;
+            }
+        }
+
+        return IsSensitiveKey(property.Name, out _);
     }
 
     /// <summary>Redacts string values (recursively) and the values of sensitive keys; returns the input when clean.</summary>
@@ -210,7 +237,7 @@ public sealed class AuditRedactor
                 }
 
                 var length = System.Text.Encoding.UTF8.GetChars(bytes, name);
-                if (!_keyLookup.TryGetValue(name[..length], out var kind) || kind.Length > 0)
+                if (!_keyCacheLookup.TryGetValue(name[..length], out var kind) || kind.Length > 0)
                 {
                     // Unknown (the full check will classify and cache it) or sensitive.
                     return false;
@@ -240,7 +267,7 @@ public sealed class AuditRedactor
             case JsonValueKind.Object:
                 foreach (var property in element.EnumerateObject())
                 {
-                    if (IsSensitiveKey(property.Name, out _) && !IsAlreadyRedacted(property.Value))
+                    if (IsSensitiveKey(property) && !IsAlreadyRedacted(property.Value))
                     {
                         return true;
                     }
@@ -263,11 +290,47 @@ public sealed class AuditRedactor
 
                 return false;
             case JsonValueKind.String:
-                var value = element.GetString()!;
-                return !ReferenceEquals(Redact(value), value);
+                return StringNeedsRedaction(element);
             default:
                 return false;
         }
+    }
+
+    /// <summary>
+    /// Whether <see cref="Redact(string)"/> would change this string. Plain ASCII values (nearly all details) are
+    /// checked where they lie in the document, without making a string of each.
+    /// </summary>
+    private bool StringNeedsRedaction(JsonElement element)
+    {
+        var raw = JsonMarshal.GetRawUtf8Value(element);
+        if (raw.Length >= 2 && raw[0] == (byte)'"')
+        {
+            raw = raw[1..^1];
+        }
+
+        Span<char> chars = stackalloc char[256];
+        if (raw.Length <= chars.Length && raw.IndexOf((byte)'\\') < 0 && Ascii.IsValid(raw))
+        {
+            var text = chars[..raw.Length];
+            Ascii.ToUtf16(raw, text, out _);
+            if (text.Length >= 8 && text.ContainsAny(BuiltInPatterns.Triggers) && BuiltInPatterns.Secrets().IsMatch(text))
+            {
+                return true;
+            }
+
+            foreach (var (_, regex, _) in _extra)
+            {
+                if (regex.IsMatch(text))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        var value = element.GetString()!;
+        return !ReferenceEquals(Redact(value), value);
     }
 
     private void WriteRedacted(JsonElement element, Utf8JsonWriter writer)

@@ -3,12 +3,15 @@ namespace Warden.Models.Inspection;
 /// <summary>Findings keyed by kind and location, in first-seen order.</summary>
 internal sealed class FindingSet
 {
-    private readonly List<(string Kind, string Location)> _order = [];
-    private readonly Dictionary<(string Kind, string Location), int> _counts = [];
+    // Made on the first finding: most prompts have none.
+    private List<(string Kind, string Location)>? _order;
+    private Dictionary<(string Kind, string Location), int>? _counts;
 
     public void Add(string kind, string location, int count)
     {
         var key = (kind, location);
+        _order ??= [];
+        _counts ??= [];
         if (!_counts.TryGetValue(key, out var existing))
         {
             _order.Add(key);
@@ -17,5 +20,6 @@ internal sealed class FindingSet
         _counts[key] = existing + count;
     }
 
-    public List<InspectionFinding> ToList() => [.. _order.Select(k => new InspectionFinding(k.Kind, k.Location, _counts[k]))];
+    public IReadOnlyList<InspectionFinding> ToList() =>
+        _order is null ? [] : [.. _order.Select(k => new InspectionFinding(k.Kind, k.Location, _counts![k]))];
 }

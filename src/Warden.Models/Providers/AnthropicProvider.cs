@@ -32,5 +32,7 @@ internal sealed class AnthropicProvider : IModelProvider
         return request;
     }
 
+    public bool StreamsServerSentEvents => true;
+
     public IAsyncEnumerable<SseEvent> ReadEventsAsync(HttpResponseMessage response, CancellationToken ct) => ProviderRequests.ReadSseAsync(response, ct);
 }

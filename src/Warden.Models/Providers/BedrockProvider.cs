@@ -69,6 +69,8 @@ internal sealed class BedrockProvider(TimeProvider time) : IModelProvider
         return request;
     }
 
+    public bool StreamsServerSentEvents => false;
+
     public async IAsyncEnumerable<SseEvent> ReadEventsAsync(HttpResponseMessage response, [EnumeratorCancellation] CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(response);

@@ -41,5 +41,7 @@ internal sealed class OpenAIProvider(ProviderKind kind) : IModelProvider
         return request;
     }
 
+    public bool StreamsServerSentEvents => true;
+
     public IAsyncEnumerable<SseEvent> ReadEventsAsync(HttpResponseMessage response, CancellationToken ct) => ProviderRequests.ReadSseAsync(response, ct);
 }

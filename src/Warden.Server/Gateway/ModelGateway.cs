@@ -449,67 +449,38 @@ public sealed partial class ModelGateway : IDisposable
         ModelRoute route, VirtualKeyIdentity key, GatewayCatalog.Snapshot snapshot, bool clientWantsUsage, CancellationTokenSource timeout)
     {
         var meter = new StreamUsageMeter(upstreamFormat);
-        var translator = upstreamFormat == call.Format ? null : WireTranslator.CreateStreamTranslator(upstreamFormat, call.Format, call.Route!, clientWantsUsage);
-        var hideUsageChunk = translator is null && call.Format == WireFormat.OpenAIChat && !clientWantsUsage;
-        var translated = new List<SseEvent>(4);
         var capture = key.Capture ? new StringBuilder() : null;
         var writer = ctx.Response.BodyWriter;
-        var started = false;
         try
         {
-            await foreach (var e in impl.ReadEventsAsync(response, timeout.Token).ConfigureAwait(false))
+            if (upstreamFormat == call.Format && impl.StreamsServerSentEvents)
             {
-                // The route's timeout applies to the wait for each event, so a stalled stream is cut, a long one is not.
-                timeout.CancelAfter(TimeSpan.FromMilliseconds(route.TimeoutMs));
-                meter.Observe(e);
-                if (!started)
-                {
-                    started = true;
-                    call.FirstByteTicks = Stopwatch.GetTimestamp();
-                    ctx.Response.StatusCode = 200;
-                    ctx.Response.ContentType = "text/event-stream";
-                    ctx.Response.Headers.CacheControl = "no-cache";
-                    ctx.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-                }
-
-                if (translator is not null)
-                {
-                    translated.Clear();
-                    translator.Translate(e, translated);
-                    foreach (var t in translated)
-                    {
-                        SseWriter.Write(writer, t);
-                        capture?.Append(t.Data).Append('\n');
-                    }
-                }
-                else if (!(hideUsageChunk && IsUsageOnlyChunk(e)))
-                {
-                    SseWriter.Write(writer, e);
-                    capture?.Append(e.Data).Append('\n');
-                }
-
-                await writer.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+                await RelayAsync(ctx, call, response, meter, route, clientWantsUsage, capture, timeout).ConfigureAwait(false);
+            }
+            else
+            {
+                await TranslateAsync(ctx, call, impl, response, upstreamFormat, meter, route, clientWantsUsage, capture, timeout).ConfigureAwait(false);
             }
 
-            if (translator is not null)
-            {
-                translated.Clear();
-                translator.Complete(translated);
-                foreach (var t in translated)
-                {
-                    SseWriter.Write(writer, t);
-                }
-
-                await writer.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
-            }
-
-            if (!started)
+            if (call.FirstByteTicks is null)
             {
                 return new Failure(ModelErrorKind.UpstreamError, $"{target.Provider}:{target.Model} sent an empty stream", 502, null) { Retryable = true };
             }
 
             call.Outcome = "success";
             call.Status = 200;
+
+            // End the response now (the last chunk), so the client is not kept waiting for the settling, the limiter
+            // release and the records that run after it. A client that leaves at this point has had every event: the
+            // call still succeeded, and the upstream is not to blame.
+            try
+            {
+                await ctx.Response.CompleteAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException)
+            {
+                LogClientLeftAtEnd(_logger, call.Id);
+            }
         }
         catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
         {
@@ -521,7 +492,7 @@ public sealed partial class ModelGateway : IDisposable
         catch (Exception e) when (e is OperationCanceledException or HttpRequestException or IOException or ModelStreamException or JsonException)
         {
             var reason = e is OperationCanceledException ? $"stalled for {route.TimeoutMs} ms" : "broke off";
-            if (!started)
+            if (call.FirstByteTicks is null)
             {
                 return new Failure(e is OperationCanceledException ? ModelErrorKind.Timeout : ModelErrorKind.UpstreamError,
                     $"{target.Provider}:{target.Model} stream {reason}", 502, null) { Retryable = true };
@@ -551,6 +522,103 @@ public sealed partial class ModelGateway : IDisposable
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// A stream in the client's own format, from a provider that sends SSE: the upstream's bytes go to the client as
+    /// they arrive, a complete event at a time, and the meter reads each event's UTF-8 data where it lies; no event is
+    /// decoded to a string (<see cref="SseRelay"/>).
+    /// </summary>
+    private static async Task RelayAsync(HttpContext ctx, Call call, HttpResponseMessage response, StreamUsageMeter meter, ModelRoute route, bool clientWantsUsage,
+        StringBuilder? capture, CancellationTokenSource timeout)
+    {
+        var writer = ctx.Response.BodyWriter;
+        var stream = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            using var relay = new SseRelay(meter, hideUsageOnlyChunks: call.Format == WireFormat.OpenAIChat && !clientWantsUsage, capture);
+            int read;
+            do
+            {
+                read = await stream.ReadAsync(relay.GetReadMemory(), timeout.Token).ConfigureAwait(false);
+                if (relay.Process(read) > 0)
+                {
+                    // The route's timeout applies to the wait for each event, so a stalled stream is cut, a long one is not.
+                    timeout.CancelAfter(TimeSpan.FromMilliseconds(route.TimeoutMs));
+                    if (call.FirstByteTicks is null)
+                    {
+                        StartStream(ctx, call);
+                    }
+                }
+
+                if (relay.HasOutput)
+                {
+                    relay.WriteTo(writer);
+                    await writer.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+                }
+            }
+            while (read > 0);
+        }
+    }
+
+    /// <summary>A stream that is decoded to events: translated into the client's format, or from a provider that does not send SSE.</summary>
+    private static async Task TranslateAsync(HttpContext ctx, Call call, IModelProvider impl, HttpResponseMessage response, WireFormat upstreamFormat, StreamUsageMeter meter,
+        ModelRoute route, bool clientWantsUsage, StringBuilder? capture, CancellationTokenSource timeout)
+    {
+        var translator = upstreamFormat == call.Format ? null : WireTranslator.CreateStreamTranslator(upstreamFormat, call.Format, call.Route!, clientWantsUsage);
+        var hideUsageChunk = translator is null && call.Format == WireFormat.OpenAIChat && !clientWantsUsage;
+        var translated = new List<SseEvent>(4);
+        var writer = ctx.Response.BodyWriter;
+        await foreach (var e in impl.ReadEventsAsync(response, timeout.Token).ConfigureAwait(false))
+        {
+            // The route's timeout applies to the wait for each event, so a stalled stream is cut, a long one is not.
+            timeout.CancelAfter(TimeSpan.FromMilliseconds(route.TimeoutMs));
+            meter.Observe(e);
+            if (call.FirstByteTicks is null)
+            {
+                StartStream(ctx, call);
+            }
+
+            if (translator is not null)
+            {
+                translated.Clear();
+                translator.Translate(e, translated);
+                foreach (var t in translated)
+                {
+                    SseWriter.Write(writer, t);
+                    capture?.Append(t.Data).Append('\n');
+                }
+            }
+            else if (!(hideUsageChunk && IsUsageOnlyChunk(e)))
+            {
+                SseWriter.Write(writer, e);
+                capture?.Append(e.Data).Append('\n');
+            }
+
+            await writer.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+        }
+
+        if (translator is not null)
+        {
+            translated.Clear();
+            translator.Complete(translated);
+            foreach (var t in translated)
+            {
+                SseWriter.Write(writer, t);
+            }
+
+            await writer.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The first event is here: the answer is a 200 stream from now on, and the time to first token is taken.</summary>
+    private static void StartStream(HttpContext ctx, Call call)
+    {
+        call.FirstByteTicks = Stopwatch.GetTimestamp();
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = "text/event-stream";
+        ctx.Response.Headers.CacheControl = "no-cache";
+        ctx.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
     }
 
     private void Settle(Call call, VirtualKeyIdentity key, TokenUsage? usage, GatewayCatalog.Snapshot snapshot, RouteTarget target)
@@ -846,6 +914,9 @@ public sealed partial class ModelGateway : IDisposable
             writer.WriteString(name, value);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Model call {CallId}: the client left as its stream was being ended")]
+    private static partial void LogClientLeftAtEnd(ILogger logger, string callId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Model route {Route}: target {Provider}:{Model} failed: {Reason}")]
     private static partial void LogAttemptFailed(ILogger logger, string route, string provider, string model, string reason);

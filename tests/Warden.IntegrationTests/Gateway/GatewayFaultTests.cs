@@ -132,6 +132,66 @@ public sealed class GatewayFaultTests
     }
 
     [Fact]
+    public async Task APassedThroughStreamOfGarbage_ReachesTheCallerAsItCame_AndCountsNothing()
+    {
+        await using var f = await GatewayFixture.StartAsync();
+        await f.RouteAsync("coder", ["vllm:primary"]);
+        var key = await f.KeyAsync();
+        f.OpenAI.Enqueue(new ScriptedTurn { Fault = ScriptedFault.Garbage });
+        using var http = Http(f, key);
+
+        using var response = await http.PostAsync("v1/chat/completions", Chat("coder", stream: true));
+
+        // Same-format streams go through byte for byte: an event whose data is not JSON is the provider's business.
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await response.Content.ReadAsStringAsync()).ShouldBe("data: {\"this is\": not json\n\n");
+        var call = (await f.CallsAsync()).Single();
+        call.Outcome.ShouldBe("success");
+        call.Streamed.ShouldBeTrue();
+        (call.InputTokens, call.OutputTokens).ShouldBe((0L, 0L));
+        (await f.InvocationsAsync()).ShouldHaveSingleItem();
+    }
+
+    [Theory]
+    [InlineData("v1/chat/completions")]
+    [InlineData("v1/messages")]
+    public async Task APassedThroughStreamThatIsCut_EndsWithWholeEvents_AndIsRecordedAsAnError(string path)
+    {
+        await using var f = await GatewayFixture.StartAsync();
+        var anthropic = path == "v1/messages";
+        await f.RouteAsync("coder", [anthropic ? "claude:claude-sonnet" : "vllm:primary"]);
+        var key = await f.KeyAsync();
+        (anthropic ? f.Anthropic : f.OpenAI).Enqueue(new ScriptedTurn { Text = string.Join(' ', Enumerable.Repeat("wörd", 40)), ChunkSize = 5, Fault = ScriptedFault.StreamCutAfter(4) });
+        using var http = Http(f, key);
+        var body = anthropic
+            ? """{"model":"coder","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"hi"}]}"""
+            : """{"model":"coder","stream":true,"messages":[{"role":"user","content":"hi"}]}""";
+
+        using var response = await http.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        text.ShouldEndWith("\n\n");
+        var events = text.Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+        events.ShouldAllBe(e => e.Contains("data: {"));
+        if (anthropic)
+        {
+            // Anthropic clients hear of the break in their own error event, after the last whole event.
+            events[^1].ShouldStartWith("event: error\ndata: {\"type\":\"error\"");
+            events.Length.ShouldBe(5);
+        }
+        else
+        {
+            events.Length.ShouldBe(4);
+        }
+
+        var call = (await f.CallsAsync()).Single();
+        call.Outcome.ShouldBe("error");
+        call.Status.ShouldBe(502);
+        (await f.InvocationsAsync()).ShouldHaveSingleItem();
+    }
+
+    [Fact]
     public async Task BadRequests_AreRefusedInTheCallersFormat()
     {
         await using var f = await GatewayFixture.StartAsync();
