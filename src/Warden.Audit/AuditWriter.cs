@@ -220,29 +220,7 @@ public sealed class AuditWriter : IAsyncDisposable
             return [];
         }
 
-        var prepared = new AuditEventDraft[drafts.Count];
-        var tails = new byte[drafts.Count][];
-        for (var i = 0; i < drafts.Count; i++)
-        {
-            prepared[i] = Prepare(drafts[i], out tails[i]);
-        }
-
-        var request = new WriterRequest(null, null)
-        {
-            GroupDrafts = prepared,
-            GroupTails = tails,
-            GroupCompletion = new TaskCompletionSource<AuditEvent[]>(TaskCreationOptions.RunContinuationsAsynchronously),
-        };
-        try
-        {
-            await _channel.Writer.WriteAsync(request, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ChannelClosedException ex)
-        {
-            throw new InvalidOperationException("The audit writer is stopped.", ex);
-        }
-
-        return await request.GroupCompletion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return await EnqueueGroupAsync(drafts, null, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -269,6 +247,12 @@ public sealed class AuditWriter : IAsyncDisposable
             throw new ArgumentException("A companion write needs at least one event to travel with.", nameof(drafts));
         }
 
+        return await EnqueueGroupAsync(drafts, companion, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Validates and encodes every draft, then queues them as one atomic group (with its companion write, if any).</summary>
+    private async Task<IReadOnlyList<AuditEvent>> EnqueueGroupAsync(IReadOnlyList<AuditEventDraft> drafts, AuditCompanionWrite? companion, CancellationToken cancellationToken)
+    {
         var prepared = new AuditEventDraft[drafts.Count];
         var tails = new byte[drafts.Count][];
         for (var i = 0; i < drafts.Count; i++)

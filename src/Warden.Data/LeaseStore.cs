@@ -17,6 +17,9 @@ namespace Warden.Data;
 /// </remarks>
 public sealed class LeaseStore(ConnectionFactory connections, TimeProvider time)
 {
+    /// <summary>A holder name unique to one component of one server process (host, process id, random part).</summary>
+    public static string NewHolder() => $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+
     /// <summary>
     /// Takes or renews <paramref name="name"/> for <paramref name="holder"/> until now + <paramref name="timeToLive"/>;
     /// returns false when another holder's lease has not lapsed.

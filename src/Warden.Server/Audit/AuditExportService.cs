@@ -34,7 +34,7 @@ public sealed partial class AuditExportService(
 
     private static readonly TimeSpan LeaseRenewal = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan StandbyPoll = TimeSpan.FromSeconds(5);
-    private readonly string _holder = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+    private readonly string _holder = LeaseStore.NewHolder();
 
     /// <summary>This replica's name in the sinks' leases.</summary>
     public string LeaseHolder => _holder;

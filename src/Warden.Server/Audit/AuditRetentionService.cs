@@ -44,7 +44,7 @@ public sealed partial class AuditRetentionService(
 {
     private static readonly Actor Scheduler = Actor.System("audit-retention");
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
-    private readonly string _holder = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+    private readonly string _holder = LeaseStore.NewHolder();
 
     /// <summary>The most erasure batches one run makes, so a run always ends; the next run goes on.</summary>
     public int MaxBatchesPerRun { get; init; } = 1_000;
