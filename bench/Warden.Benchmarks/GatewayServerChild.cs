@@ -109,7 +109,7 @@ public static class GatewayServerChild
         var info = GC.GetGCMemoryInfo();
         using var self = Process.GetCurrentProcess();
         return string.Create(CultureInfo.InvariantCulture,
-            $"mem heap={info.HeapSizeBytes} allocated={GC.GetTotalMemory(false)} churn={GC.GetTotalAllocatedBytes(false)} cpu={(long)self.TotalProcessorTime.TotalMicroseconds} committed={info.TotalCommittedBytes} ws={Environment.WorkingSet} peak={self.PeakWorkingSet64} {Status("RssAnon", "anon")} {Status("RssFile", "file")} gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)} server={(GCSettings.IsServerGC ? 1 : 0)} threads={ThreadPool.ThreadCount} queued={ThreadPool.PendingWorkItemCount} minthreads={MinThreads()} jit={System.Runtime.JitInfo.GetCompiledMethodCount()} jitus={(long)System.Runtime.JitInfo.GetCompilationTime().TotalMicroseconds}");
+            $"mem heap={info.HeapSizeBytes} allocated={GC.GetTotalMemory(false)} churn={GC.GetTotalAllocatedBytes(false)} cpu={(long)self.TotalProcessorTime.TotalMicroseconds} committed={info.TotalCommittedBytes} ws={Environment.WorkingSet} peak={self.PeakWorkingSet64} {Status("RssAnon", "anon")} {Status("RssFile", "file")} gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)} server={(GCSettings.IsServerGC ? 1 : 0)} threads={ThreadPool.ThreadCount} queued={ThreadPool.PendingWorkItemCount} minthreads={MinThreads()} jit={System.Runtime.JitInfo.GetCompiledMethodCount()} jitus={(long)System.Runtime.JitInfo.GetCompilationTime().TotalMicroseconds} gcpauseus={(long)GC.GetTotalPauseDuration().TotalMicroseconds}");
     }
 
     /// <summary>A field of /proc/self/status in bytes (private and file-backed resident memory), as name=value.</summary>

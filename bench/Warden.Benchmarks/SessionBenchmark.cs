@@ -70,6 +70,11 @@ public static class SessionBenchmark
         var serverData = serverParent is null ? Path.Combine(folder, "server") : Directory.CreateDirectory(Path.Combine(serverParent, "warden-bench-server-" + Guid.NewGuid().ToString("N")[..8])).FullName;
         string? pgName = null;
         var serverArgs = new List<string> { "sessions-server", "--data", serverData, "--max-concurrent", Math.Max(500, sessions).ToString(CultureInfo.InvariantCulture) };
+        if (StringArg(args, "--alloc-types") is { } allocTypes)
+        {
+            serverArgs.AddRange(["--alloc-types", Path.GetFullPath(allocTypes)]);
+        }
+
         if (pgAdmin is not null)
         {
             pgName = "warden_sesbench_" + Guid.NewGuid().ToString("N")[..8];
@@ -123,9 +128,13 @@ public static class SessionBenchmark
                 Path.Combine(folder, "workers"), runtime);
 
             var bench = new Bench(client, server, model, script, runtime, workers, steps, serverData);
-            // Warm-up: JIT, connection pools, the workers' mirror caches; nothing of it is reported.
-            await bench.RunSessionsAsync(light, gateAt: 0);
+            // Warm-up: connection pools, the workers' mirror caches, and above all the JIT. Tiered compilation recompiles
+            // the hot methods in the background for the first half minute of load (about 8 s of the server's CPU went to
+            // it, and the steps it delayed were most of the tail), so waves run until the server's JIT has settled.
+            Console.WriteLine(await bench.WarmUpAsync(light, IntArg(args, "--warmup-waves", 60)));
+            Console.WriteLine();
             await server.AskAsync("steps");
+            await server.AskAsync("allocs");
             script.TakeIntervals();
 
             await bench.LightLoadAsync(light, waves);
@@ -160,11 +169,38 @@ public static class SessionBenchmark
     /// <summary>One benchmark run's parts and its two phases.</summary>
     private sealed class Bench(WardenClient client, GatewayServerProcess server, ScriptedModelServer model, Script script, NoopRuntimeFactory runtime, Workers workers, int steps, string serverData)
     {
+        /// <summary>
+        /// Waves of <paramref name="count"/> sessions until the server's JIT has settled: two waves in a row in which it
+        /// spent under 2 % of the server's CPU compiling (or <paramref name="maxWaves"/> waves). Returns what it took.
+        /// </summary>
+        public async Task<string> WarmUpAsync(int count, int maxWaves)
+        {
+            var watch = Stopwatch.StartNew();
+            var start = await server.AskAsync("mem");
+            var previous = start;
+            var quiet = 0;
+            var waves = 0;
+            while (waves < maxWaves && quiet < 2)
+            {
+                await RunSessionsAsync(count, gateAt: 0);
+                waves++;
+                var now = await server.AskAsync("mem");
+                var jitUs = now["jitus"] - previous["jitus"];
+                quiet = jitUs < 0.02 * (now["cpu"] - previous["cpu"]) ? quiet + 1 : 0;
+                previous = now;
+            }
+
+            return $"warm-up: {waves} waves of {count} sessions in {watch.Elapsed.TotalSeconds:0.0} s{(quiet < 2 ? " (the most allowed; the JIT had not settled)" : " until the server's JIT settled")}: " +
+                   $"the server compiled {previous["jit"] - start["jit"]:N0} methods in {(previous["jitus"] - start["jitus"]) / 1e6:0.0} s of JIT time, " +
+                   $"{previous["jit"]:N0} since it started; its CPU over the warm-up {(previous["cpu"] - start["cpu"]) / 1e6:0.0} s.";
+        }
+
         /// <summary>(a) <paramref name="waves"/> waves of a few sessions at once, then the baseline loops, as many and as long.</summary>
         public async Task LightLoadAsync(int count, int waves)
         {
             var load = LoadAverage();
             var cpu = await Cpu.ReadAsync(server);
+            var memBefore = await server.AskAsync("mem");
             var watch = Stopwatch.StartNew();
             for (var wave = 0; wave < waves; wave++)
             {
@@ -174,7 +210,9 @@ public static class SessionBenchmark
             var elapsed = watch.Elapsed;
             var used = (await Cpu.ReadAsync(server)).Since(cpu);
             var cpuMs = used.Server * 1000;
+            var memAfter = await server.AskAsync("mem");
             var overhead = StepStats.From(await server.AskAsync("steps"));
+            await server.AskAsync("allocs");
             var walls = Dist.Of(script.TakeIntervals());
             var baseline = await BaselineAsync(count, waves);
             var fsync = Fsync(serverData, 200);
@@ -184,6 +222,11 @@ public static class SessionBenchmark
             Console.WriteLine();
             Console.WriteLine($"{waves * count} sessions finished in {elapsed.TotalSeconds:0.0} s; server CPU, everything included (creation, workspace, finish), {cpuMs / (modelCalls + waves * count * steps):0.00} ms per loop step " +
                               $"({cpuMs / modelCalls:0.00} ms per model call with its tool call). {used.Describe(elapsed)}");
+            var loopSteps = modelCalls + waves * count * steps;
+            var collections = memAfter["gen0"] - memBefore["gen0"];
+            Console.WriteLine($"server garbage: {(memAfter["churn"] - memBefore["churn"]) / (double)loopSteps / 1024:0.0} KiB allocated per loop step; {collections:N0} collections " +
+                              $"(gen1 {memAfter["gen1"] - memBefore["gen1"]:N0}, gen2 {memAfter["gen2"] - memBefore["gen2"]:N0}) pausing it {(memAfter["gcpauseus"] - memBefore["gcpauseus"]) / 1000.0:0.0} ms in all " +
+                              $"({(memAfter["gcpauseus"] - memBefore["gcpauseus"]) / 1000.0 / Math.Max(1, collections):0.00} ms each); JIT {(memAfter["jitus"] - memBefore["jitus"]) / 1000.0:0} ms ({memAfter["jit"] - memBefore["jit"]:N0} methods).");
             Console.WriteLine();
             Console.WriteLine("| per step | n | p50 ms | p90 ms | p99 ms | max ms | mean ms |");
             Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
@@ -250,6 +293,7 @@ public static class SessionBenchmark
             var auditAfter = await server.AskAsync("audit");
             var after = await server.AskAsync("mem gc");
             var overhead = StepStats.From(await server.AskAsync("steps"));
+            await server.AskAsync("allocs");
             var walls = Dist.Of(script.TakeIntervals());
             script.SkipIntervalAfter = 0;
             var loopSteps = count * (2 * steps + 1);
@@ -663,6 +707,10 @@ public static class SessionBenchmark
         listener.SetMeasurementEventCallback<double>((_, seconds, tags, _) => samples.Add(seconds, tags));
         listener.Start();
         using var audit = new AuditSampler();
+        // --alloc-types FILE: the server's sampled allocations by type, written for each phase (to find what to stop allocating).
+        var allocTypes = StringArg(args, "--alloc-types");
+        using var allocations = allocTypes is null ? null : new AllocationSampler();
+        var phase = 0;
 
         await using var host = await WardenServerHost.CreateAsync(options, logging: l => l.SetMinimumLevel(LogLevel.Warning));
         await host.StartAsync();
@@ -689,6 +737,14 @@ public static class SessionBenchmark
                 case "states":
                     var counts = await store.CountByStateAsync();
                     GatewayServerChild.Reply(string.Create(CultureInfo.InvariantCulture, $"states runner={runner.RunningCount} {string.Join(' ', counts.Select(c => $"{c.Key}={c.Value}"))}"));
+                    break;
+                case "allocs":
+                    if (allocations is not null)
+                    {
+                        await File.AppendAllTextAsync(allocTypes!, allocations.Take(phase++ == 0 ? "start-up and warm-up" : $"phase {phase - 1}"));
+                    }
+
+                    GatewayServerChild.Reply("allocs");
                     break;
                 case "steps":
                     GatewayServerChild.Reply(samples.Take());

@@ -46,21 +46,18 @@ public sealed class AgentModelClient : IDisposable
     /// <param name="Model">The model that answered.</param>
     public sealed record Turn(JsonObject Message, string? FinishReason, long InputTokens, long OutputTokens, long CostMicros, string? CallId, string? Model);
 
-    /// <summary>Asks the model for the next step; retries rate limits and gateway errors a few times.</summary>
+    /// <summary>
+    /// Asks the model for the next step of <paramref name="conversation"/> (and <paramref name="followUp"/>, a message sent
+    /// this once), offering <paramref name="tools"/> (a serialized JSON array; empty for none); retries rate limits and
+    /// gateway errors a few times.
+    /// </summary>
     /// <exception cref="AgentModelException">The gateway refused or every attempt failed.</exception>
-    public async Task<Turn> CompleteAsync(string key, string route, JsonArray messages, JsonArray? tools, CancellationToken cancellationToken)
+    internal async Task<Turn> CompleteAsync(string key, string route, AgentConversation conversation, JsonObject? followUp, ReadOnlyMemory<byte> tools, CancellationToken cancellationToken)
     {
-        var body = new JsonObject { ["model"] = route, ["messages"] = messages.DeepClone() };
-        if (tools is { Count: > 0 })
-        {
-            body["tools"] = tools.DeepClone();
-            body["tool_choice"] = "auto";
-        }
-
-        var bytes = Encoding.UTF8.GetBytes(body.ToJsonString());
+        var bytes = conversation.ChatRequest(route, followUp, tools);
         for (var attempt = 1; ; attempt++)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(BaseAddress, "v1/chat/completions")) { Content = new ByteArrayContent(bytes) };
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(BaseAddress, "v1/chat/completions")) { Content = new ReadOnlyMemoryContent(bytes) };
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);

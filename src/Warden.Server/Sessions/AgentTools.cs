@@ -33,6 +33,12 @@ public static class AgentTools
     /// <param name="Summary">What the call would do, in one line, for people (approvals, the transcript).</param>
     public sealed record PolicyQuestion(string Action, EntityUid Resource, IReadOnlyList<Entity> Entities, IReadOnlyDictionary<string, Value> Context, string Summary);
 
+    private static readonly byte[] WithSubagents = JsonSerializer.SerializeToUtf8Bytes(Definitions(allowSubagents: true));
+    private static readonly byte[] WithoutSubagents = JsonSerializer.SerializeToUtf8Bytes(Definitions(allowSubagents: false));
+
+    /// <summary><see cref="Definitions"/> serialized once, as sent with every model call.</summary>
+    public static ReadOnlyMemory<byte> DefinitionsJson(bool allowSubagents) => allowSubagents ? WithSubagents : WithoutSubagents;
+
     /// <summary>The tool definitions sent with every model call (sub-agents get no <c>spawn_subagent</c>).</summary>
     public static JsonArray Definitions(bool allowSubagents)
     {

@@ -29,7 +29,7 @@ namespace Warden.Server.Sessions;
 internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession session, CancellationToken cancel)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private readonly List<JsonObject> _messages = [];
+    private readonly AgentConversation _conversation = new();
     private readonly List<Pending> _pending = [];
     private readonly Stopwatch _overhead = new();
     private readonly HashSet<string> _approvalsStored = new(StringComparer.Ordinal);
@@ -124,19 +124,18 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
             await AppendAsync(inbox.Select(m => (SessionEventKinds.Message, new JsonObject { ["text"] = m.Text, ["by"] = m.SentBy })).ToList(), null, null).ConfigureAwait(false);
         }
 
-        if (EstimateTokens() > s.Options.ContextWindowTokens * s.Options.CompactAt)
+        if (_conversation.EstimatedTokens > s.Options.ContextWindowTokens * s.Options.CompactAt)
         {
             await CompactAsync().ConfigureAwait(false);
             return;
         }
 
-        var tools = AgentTools.Definitions(!IsChild && s.Options.MaxSubagents > 0);
-        var request = new JsonArray(_messages.Select(m => (JsonNode)m.DeepClone()).ToArray());
+        var tools = AgentTools.DefinitionsJson(!IsChild && s.Options.MaxSubagents > 0);
         _overhead.Stop();
         AgentModelClient.Turn turn;
         try
         {
-            turn = await s.Models.CompleteAsync(_key, _session.Route, request, tools, cancel).ConfigureAwait(false);
+            turn = await s.Models.CompleteAsync(_key, _session.Route, _conversation, null, tools, cancel).ConfigureAwait(false);
         }
         catch (AgentModelException e) when (e.BudgetExhausted)
         {
@@ -303,7 +302,7 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
 
     private void Rebuild(IReadOnlyList<SessionEvent> events)
     {
-        _messages.Clear();
+        _conversation.Clear();
         _pending.Clear();
         foreach (var e in events)
         {
@@ -317,29 +316,29 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
         switch (kind)
         {
             case SessionEventKinds.Task:
-                _messages.Clear();
-                _messages.Add(new JsonObject { ["role"] = "system", ["content"] = data["system"]?.GetValue<string>() });
-                _messages.Add(new JsonObject { ["role"] = "user", ["content"] = data["instruction"]?.GetValue<string>() });
+                _conversation.Clear();
+                _conversation.Add(new JsonObject { ["role"] = "system", ["content"] = data["system"]?.GetValue<string>() });
+                _conversation.Add(new JsonObject { ["role"] = "user", ["content"] = data["instruction"]?.GetValue<string>() });
                 break;
             case SessionEventKinds.Assistant when data["message"] is JsonObject message:
-                _messages.Add((JsonObject)message.DeepClone());
+                _conversation.Add(message);
                 _pending.Clear();
                 _pending.AddRange(ReadCalls(message, seq, data["calls"] as JsonArray));
                 break;
             case SessionEventKinds.ToolResult:
                 var id = data["toolCallId"]?.GetValue<string>();
-                _messages.Add(new JsonObject { ["role"] = "tool", ["tool_call_id"] = id, ["content"] = data["forModel"]?.GetValue<string>() ?? string.Empty });
+                _conversation.Add(new JsonObject { ["role"] = "tool", ["tool_call_id"] = id, ["content"] = data["forModel"]?.GetValue<string>() ?? string.Empty });
                 _pending.RemoveAll(p => p.ToolCallId == id);
                 break;
             case SessionEventKinds.Message:
-                _messages.Add(new JsonObject { ["role"] = "user", ["content"] = $"Message from {data["by"]?.GetValue<string>()}: {data["text"]?.GetValue<string>()}" });
+                _conversation.Add(new JsonObject { ["role"] = "user", ["content"] = $"Message from {data["by"]?.GetValue<string>()}: {data["text"]?.GetValue<string>()}" });
                 break;
             case SessionEventKinds.Compaction:
-                var system = _messages.Count > 0 ? _messages[0] : new JsonObject { ["role"] = "system", ["content"] = SystemPrompt() };
-                _messages.Clear();
-                _messages.Add(system);
-                _messages.Add(new JsonObject { ["role"] = "user", ["content"] = _session.Instruction });
-                _messages.Add(new JsonObject { ["role"] = "user", ["content"] = "Summary of your work so far (older turns were compacted to stay within the model's window):\n\n" + data["summary"]?.GetValue<string>() });
+                var system = _conversation.First ?? JsonSerializer.SerializeToUtf8Bytes(new JsonObject { ["role"] = "system", ["content"] = SystemPrompt() });
+                _conversation.Clear();
+                _conversation.Add(system);
+                _conversation.Add(new JsonObject { ["role"] = "user", ["content"] = _session.Instruction });
+                _conversation.Add(new JsonObject { ["role"] = "user", ["content"] = "Summary of your work so far (older turns were compacted to stay within the model's window):\n\n" + data["summary"]?.GetValue<string>() });
                 break;
             case SessionEventKinds.Status when data["phase"]?.GetValue<string>() == "finishing":
                 _finishing = data;
@@ -722,23 +721,18 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
 
     // ---- Compaction ----
 
-    private long EstimateTokens() => _messages.Sum(m => (long)m.ToJsonString().Length) / 4;
-
     private async Task CompactAsync()
     {
-        var request = new JsonArray(_messages.Select(m => (JsonNode)m.DeepClone()).ToArray())
+        var request = new JsonObject
         {
-            new JsonObject
-            {
-                ["role"] = "user",
-                ["content"] = "The conversation is about to exceed the model's window. Write a concise summary of the work so far: what you found, what you changed (files), what you tried that failed, test results, and what remains. It replaces the older turns.",
-            },
+            ["role"] = "user",
+            ["content"] = "The conversation is about to exceed the model's window. Write a concise summary of the work so far: what you found, what you changed (files), what you tried that failed, test results, and what remains. It replaces the older turns.",
         };
         _overhead.Stop();
         AgentModelClient.Turn turn;
         try
         {
-            turn = await s.Models.CompleteAsync(_key, _session.Route, request, null, cancel).ConfigureAwait(false);
+            turn = await s.Models.CompleteAsync(_key, _session.Route, _conversation, request, ReadOnlyMemory<byte>.Empty, cancel).ConfigureAwait(false);
         }
         catch (AgentModelException e)
         {
@@ -747,8 +741,8 @@ internal sealed partial class SessionRun(SessionRunner.Services s, AgentSession 
 
         _overhead.Start();
         var summary = Text(turn.Message["content"]) ?? "(no summary)";
-        var before = EstimateTokens();
-        var data = new JsonObject { ["summary"] = summary, ["tokensBefore"] = before, ["messagesBefore"] = _messages.Count, ["gatewayCall"] = turn.CallId };
+        var before = _conversation.EstimatedTokens;
+        var data = new JsonObject { ["summary"] = summary, ["tokensBefore"] = before, ["messagesBefore"] = _conversation.Count, ["gatewayCall"] = turn.CallId };
         await AppendAsync([(SessionEventKinds.Compaction, data)], new SessionProgress
         {
             AddSteps = 1, AddCostMicros = turn.CostMicros, AddInputTokens = turn.InputTokens, AddOutputTokens = turn.OutputTokens,

@@ -83,6 +83,20 @@ public sealed class SessionEndToEndTests
         requests[5].Body.ShouldContain("PASS");
         requests.ShouldAllBe(r => !r.Body.Contains(SessionTestbed.GitToken));
 
+        // Each request carries the conversation so far, unchanged and in order (the one before, the model's answer and
+        // its tool result), and the tools; the conversation is kept serialized and copied into each request.
+        for (var i = 1; i < requests.Count; i++)
+        {
+            var before = Messages(requests[i - 1].Body);
+            var now = Messages(requests[i].Body);
+            now.Count.ShouldBe(before.Count + 2);
+            now.Take(before.Count).ShouldBe(before);
+            JsonDocument.Parse(now[^2]).RootElement.GetProperty("role").GetString().ShouldBe("assistant");
+            JsonDocument.Parse(now[^1]).RootElement.GetProperty("role").GetString().ShouldBe("tool");
+            using var body = JsonDocument.Parse(requests[i].Body);
+            body.RootElement.GetProperty("tools").EnumerateArray().Select(t => t.GetProperty("function").GetProperty("name").GetString()).ShouldContain("finish");
+        }
+
         // The transcript holds each step in order, the approval and the outcome.
         var transcript = await client.ListSessionEventsAsync(SessionTestbed.Org, created.Id);
         transcript.Select(e => e.Seq).ShouldBe(transcript.Select(e => e.Seq).Order());
@@ -267,5 +281,11 @@ public sealed class SessionEndToEndTests
         retry.Id.ShouldNotBe(created.Id);
         retry.RetryOf.ShouldBe(created.Id);
         (await t.WaitForAsync(retry.Id, 90, SessionStates.Succeeded)).Instruction.ShouldBe(created.Instruction);
+    }
+
+    private static List<string> Messages(string body)
+    {
+        using var doc = JsonDocument.Parse(body);
+        return doc.RootElement.GetProperty("messages").EnumerateArray().Select(m => m.GetRawText()).ToList();
     }
 }
