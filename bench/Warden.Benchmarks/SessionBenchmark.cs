@@ -60,6 +60,10 @@ public static class SessionBenchmark
         var pgAdmin = StringArg(args, "--postgres");
         // --server-data DIR: where the server's SQLite database and data live (e.g. on tmpfs, to see what fsync costs).
         var serverParent = StringArg(args, "--server-data");
+        // --worker-data DIR: where the simulated workers keep their clones. A worker is another machine, whose disk writes
+        // (a clone per session) do not land on the server's disk; sharing one disk made the server's fsyncs wait for the
+        // clones' writes (ext4 commits them together), so by default they go to tmpfs (/dev/shm) when there is one.
+        var workerParent = StringArg(args, "--worker-data") ?? (Directory.Exists("/dev/shm") ? "/dev/shm" : null);
         if (sessions < 1 || steps < 2 || workerCount < 1 || light < 1 || waves < 1)
         {
             Console.Error.WriteLine("--sessions, --light and --waves must be at least 1, --steps at least 2, --workers at least 1.");
@@ -67,6 +71,7 @@ public static class SessionBenchmark
         }
 
         var folder = Directory.CreateTempSubdirectory("warden-bench-sessions-").FullName;
+        var workerData = workerParent is null ? Path.Combine(folder, "workers") : Directory.CreateDirectory(Path.Combine(workerParent, "warden-bench-workers-" + Guid.NewGuid().ToString("N")[..8])).FullName;
         var serverData = serverParent is null ? Path.Combine(folder, "server") : Directory.CreateDirectory(Path.Combine(serverParent, "warden-bench-server-" + Guid.NewGuid().ToString("N")[..8])).FullName;
         string? pgName = null;
         var serverArgs = new List<string> { "sessions-server", "--data", serverData, "--max-concurrent", Math.Max(500, sessions).ToString(CultureInfo.InvariantCulture) };
@@ -96,7 +101,7 @@ public static class SessionBenchmark
         }
 
         Console.WriteLine($"# Agent session benchmark: {sessions:N0} sessions of {steps} tool calls + a final reply, model latency {latency.TotalMilliseconds:0} ms, " +
-                          $"{workerCount} workers, {(pgAdmin is null ? "SQLite" : "PostgreSQL")}{(serverParent is null ? string.Empty : " in " + serverParent)}, " +
+                          $"{workerCount} workers, {(pgAdmin is null ? "SQLite" : "PostgreSQL")}{(serverParent is null ? string.Empty : " in " + serverParent)}, workers' clones in {(workerParent ?? "the same folder")}, " +
                           $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}");
         Console.WriteLine($"# {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {LoadAverage()}");
         Console.WriteLine();
@@ -125,7 +130,7 @@ public static class SessionBenchmark
             var token = (await client.CreateJoinTokenAsync(Org, "default", new CreateJoinTokenRequest("bench"))).Secret;
             var runtime = new NoopRuntimeFactory();
             await using var workers = await Workers.StartAsync(server.BaseAddress, token, workerCount, (sessions + workerCount - 1) / workerCount + light + 4,
-                Path.Combine(folder, "workers"), runtime);
+                workerData, runtime);
 
             var bench = new Bench(client, server, model, script, runtime, workers, steps, serverData);
             // Warm-up: connection pools, the workers' mirror caches, and above all the JIT. Tiered compilation recompiles
@@ -157,6 +162,11 @@ public static class SessionBenchmark
             }
 
             Directory.Delete(folder, true);
+            if (workerParent is not null)
+            {
+                Directory.Delete(workerData, true);
+            }
+
             if (serverParent is not null)
             {
                 Directory.Delete(serverData, true);
