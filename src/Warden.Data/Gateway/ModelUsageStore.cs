@@ -37,14 +37,37 @@ public sealed class ModelUsageStore(ConnectionFactory connections, SecretBox sec
             return;
         }
 
+        // In the write queue: on SQLite these batches take turns with the session and audit writers.
+        await connections.WriteAsync(InsertWork(usage, captures, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// As <see cref="InsertAsync(IReadOnlyList{ModelUsageRecord}, IReadOnlyList{ModelCapture}, CancellationToken)"/>,
+    /// together with the calls' audit events: <paramref name="recorder"/> (the server's ledger) commits the events, the
+    /// rows and the captures in one transaction, so a batch of calls costs one durable write, and no usage row is ever
+    /// stored without its audit event or the other way round.
+    /// </summary>
+    public async Task InsertAsync(IReadOnlyList<ModelUsageRecord> usage, IReadOnlyList<ModelCapture> captures, IReadOnlyList<Warden.Audit.AuditEventDraft> audit,
+        Audit.IAuditRecorder recorder, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(audit);
+        ArgumentNullException.ThrowIfNull(recorder);
+        if (usage.Count == 0 && captures.Count == 0 && audit.Count == 0)
+        {
+            return;
+        }
+
+        await recorder.RecordWithAsync(audit, connections, InsertWork(usage, captures, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    private Func<DbConnection, DbTransaction, Task<bool>> InsertWork(IReadOnlyList<ModelUsageRecord> usage, IReadOnlyList<ModelCapture> captures, CancellationToken cancellationToken)
+    {
         // Sealing is the expensive part of a capture; done before joining the writers, which hold the write lock.
         var sealedCaptures = captures.Select(c => new SealedCapture(c.UsageId, c.OrgId, c.KeyId,
             secrets.Seal(Encoding.UTF8.GetBytes(c.Request), CapturePurpose(c.UsageId, "request")),
             c.Response is null ? null : secrets.Seal(Encoding.UTF8.GetBytes(c.Response), CapturePurpose(c.UsageId, "response")),
             Time.Ms(c.At), Time.Ms(c.ExpiresAt))).ToList();
-
-        // In the write queue: on SQLite these batches take turns with the session and audit writers.
-        await connections.WriteAsync(async (connection, tx) =>
+        return async (connection, tx) =>
         {
             if (connections.Dialect == SqlDialect.Postgres)
             {
@@ -57,7 +80,9 @@ public sealed class ModelUsageStore(ConnectionFactory connections, SecretBox sec
                 InsertUsageSqlite(connection, tx, usage);
                 InsertCapturesSqlite(connection, tx, sealedCaptures);
             }
-        }, cancellationToken).ConfigureAwait(false);
+
+            return true;
+        };
     }
 
     private static void InsertUsageSqlite(DbConnection connection, DbTransaction tx, IReadOnlyList<ModelUsageRecord> usage)

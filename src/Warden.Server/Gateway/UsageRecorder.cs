@@ -173,19 +173,24 @@ public sealed partial class UsageRecorder : BackgroundService
             }
         }
 
-        // Each stage is retried on its own so that a retry never writes a stage twice.
-        await RetryAsync(() => _store.InsertAsync(usage, (IReadOnlyList<ModelCapture>?)captures ?? [], CancellationToken.None)).ConfigureAwait(false);
-        await RetryAsync(() => _ledger.AppendManyAsync(audit, CancellationToken.None)).ConfigureAwait(false);
+        // One durable write for the batch: the ledger commits the audit events with the usage rows and captures, so a
+        // retry (after a failure that wrote nothing) never writes either twice. If the rows cannot be written at all, the
+        // calls still go on the record: the audit trail does not lose an event because its usage row failed.
+        if (!await RetryAsync(() => _store.InsertAsync(usage, (IReadOnlyList<ModelCapture>?)captures ?? [], audit, _ledger, CancellationToken.None)).ConfigureAwait(false))
+        {
+            await RetryAsync(() => _ledger.AppendManyAsync(audit, CancellationToken.None)).ConfigureAwait(false);
+        }
     }
 
-    private async Task RetryAsync(Func<Task> write)
+    /// <summary>Runs <paramref name="write"/>, trying again a few times after a database or I/O failure; false when every try failed.</summary>
+    private async Task<bool> RetryAsync(Func<Task> write)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
                 await write().ConfigureAwait(false);
-                return;
+                return true;
             }
             catch (Exception e) when (attempt < 5 && e is System.Data.Common.DbException or IOException or InvalidOperationException)
             {
@@ -195,7 +200,7 @@ public sealed partial class UsageRecorder : BackgroundService
             catch (Exception e) when (e is System.Data.Common.DbException or IOException or InvalidOperationException)
             {
                 LogWriteFailed(_logger, e);
-                return;
+                return false;
             }
         }
     }
@@ -206,7 +211,7 @@ public sealed partial class UsageRecorder : BackgroundService
     [LoggerMessage(Level = LogLevel.Warning, Message = "Writing gateway usage failed (attempt {Attempt}); retrying.")]
     private static partial void LogWriteRetry(ILogger logger, Exception e, int attempt);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Writing gateway usage failed after retries; the batch is lost.")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Writing gateway usage failed after retries; the batch's usage rows are lost (its audit events are written on their own).")]
     private static partial void LogWriteFailed(ILogger logger, Exception e);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Purging expired prompt captures failed.")]

@@ -86,6 +86,45 @@ public sealed class UsageRecorderTests
         (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM model_captures WHERE key_id = 'vk_big'")).ShouldBe(2);
     }
 
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task ABatch_IsOneWriteOfItsRowsAndAuditEvents_AndRowsThatCannotBeWrittenDoNotCostTheAuditEvents(string engine)
+    {
+        await using var server = await TestServer.StartAsync(engine);
+        var services = server.Host.App.Services;
+        var recorder = new UsageRecorder(services.GetRequiredService<ModelUsageStore>(), services.GetRequiredService<AuditLedger>(),
+            server.Time, NullLogger<UsageRecorder>.Instance, new WardenServerOptions());
+        var taken = $"mc_dup_{Guid.NewGuid():N}";
+        await recorder.StartAsync(CancellationToken.None);
+        try
+        {
+            // A batch is written whole, in one transaction with its audit events.
+            await recorder.EnqueueAsync(Record(taken, server.Time.GetUtcNow()));
+            await recorder.FlushAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+            await using (var connection = await server.Db.Connections.OpenAsync())
+            {
+                (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM model_usage WHERE id = @taken", new { taken })).ShouldBe(1);
+                (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM audit_events WHERE action = 'model.invoke' AND actor_id = 'vk_bp'")).ShouldBe(1);
+            }
+
+            // A batch whose rows can never be written (a usage id that is already taken fails the insert every time):
+            // its calls still reach the audit trail, each once.
+            await recorder.EnqueueAsync(Record(taken, server.Time.GetUtcNow()));
+            await recorder.EnqueueAsync(Record($"mc_dup_{Guid.NewGuid():N}", server.Time.GetUtcNow()));
+            await recorder.FlushAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            await recorder.StopAsync(CancellationToken.None);
+        }
+
+        await using var after = await server.Db.Connections.OpenAsync();
+        (await after.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM audit_events WHERE action = 'model.invoke' AND actor_id = 'vk_bp'")).ShouldBe(3);
+        (await after.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM model_usage WHERE key_id = 'vk_bp'")).ShouldBe(1, "the failed batch wrote none of its rows");
+        var report = await services.GetRequiredService<AuditLedger>().VerifyAsync();
+        report.IsIntact.ShouldBeTrue();
+    }
+
     private static UsageRecorder.CallRecord Record(string id, DateTimeOffset at)
     {
         var usage = new ModelUsageRecord(id, "org_bp", "vk_bp", "user_bp", null, "coder", "vllm", "qwen", "test/1", 200, "success", 10, 20, 0, 42, 3, true, at);
