@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Warden.Audit.Redaction;
 using Warden.Models.Inspection;
@@ -51,28 +52,60 @@ public sealed class PromptInspector
     public IReadOnlyList<InspectionFinding> Inspect(WireFormat format, JsonObject body, bool redact)
     {
         ArgumentNullException.ThrowIfNull(body);
-        var findings = new FindingSet();
-        string[] roots = format switch
+        if (!redact)
         {
-            WireFormat.OpenAIChat => ["messages"],
-            WireFormat.AnthropicMessages => ["system", "messages"],
-            WireFormat.OpenAIResponses => ["instructions", "input"],
-            _ => ["input"],
-        };
+            return Inspect(format, JsonSerializer.SerializeToElement(body));
+        }
 
+        var findings = new FindingSet();
         var path = new Path();
-        foreach (var root in roots)
+        foreach (var root in Roots(format))
         {
             if (body[root] is { } node)
             {
                 path.Push(root);
-                Walk(node, path, findings, redact, body, root, 0);
+                Walk(node, path, findings, body, root, 0);
                 path.Pop();
             }
         }
 
         return findings.ToList();
     }
+
+    /// <summary>
+    /// As <see cref="Inspect(WireFormat, JsonObject, bool)"/> without redacting, over the parsed request as it is: no
+    /// tree of nodes is built, which is what the gateway needs for keys that only monitor or block.
+    /// </summary>
+    public IReadOnlyList<InspectionFinding> Inspect(WireFormat format, JsonElement body)
+    {
+        var findings = new FindingSet();
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            return findings.ToList();
+        }
+
+        var path = new Path();
+        foreach (var root in Roots(format))
+        {
+            if (body.TryGetProperty(root, out var element))
+            {
+                path.Push(root);
+                Walk(element, path, findings);
+                path.Pop();
+            }
+        }
+
+        return findings.ToList();
+    }
+
+    /// <summary>Where the user-supplied text of a request in <paramref name="format"/> is.</summary>
+    private static string[] Roots(WireFormat format) => format switch
+    {
+        WireFormat.OpenAIChat => ["messages"],
+        WireFormat.AnthropicMessages => ["system", "messages"],
+        WireFormat.OpenAIResponses => ["instructions", "input"],
+        _ => ["input"],
+    };
 
     /// <summary>Scans one text; returns it with matches replaced (the same instance when nothing matched).</summary>
     internal string Scan(string text, string location, FindingSet findings) => Scan(text, null, location, findings);
@@ -105,8 +138,48 @@ public sealed class PromptInspector
         });
     }
 
-    /// <summary>Walks one node; <paramref name="parent"/> with <paramref name="key"/> (an object) or <paramref name="index"/> (an array) is where it sits, for replacing it.</summary>
-    private void Walk(JsonNode node, Path path, FindingSet findings, bool redact, JsonNode parent, string? key, int index)
+    /// <summary>Walks one element (reading only).</summary>
+    private void Walk(JsonElement element, Path path, FindingSet findings)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                if (element.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && SkippedPartTypes.Contains(type.GetString()!))
+                {
+                    return;
+                }
+
+                foreach (var property in element.EnumerateObject())
+                {
+                    if (property.Value.ValueKind != JsonValueKind.Null && !SkippedKeys.Contains(property.Name))
+                    {
+                        path.Push(property.Name);
+                        Walk(property.Value, path, findings);
+                        path.Pop();
+                    }
+                }
+
+                break;
+            case JsonValueKind.Array:
+                var i = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    path.Push(i++);
+                    Walk(item, path, findings);
+                    path.Pop();
+                }
+
+                break;
+            case JsonValueKind.String:
+                Scan(element.GetString()!, path, null, findings);
+                break;
+            default:
+                break;
+        }
+    }
+
+    /// <summary>Walks one node, redacting; <paramref name="parent"/> with <paramref name="key"/> (an object) or <paramref name="index"/> (an array) is where it sits, for replacing it.</summary>
+    private void Walk(JsonNode node, Path path, FindingSet findings, JsonNode parent, string? key, int index)
     {
         switch (node)
         {
@@ -114,22 +187,6 @@ public sealed class PromptInspector
                 if (obj["type"] is JsonValue typeValue && typeValue.TryGetValue<string>(out var type) && SkippedPartTypes.Contains(type))
                 {
                     return;
-                }
-
-                if (!redact)
-                {
-                    // Nothing is replaced, so the object can be walked as it is enumerated.
-                    foreach (var (name, value) in obj)
-                    {
-                        if (value is not null && !SkippedKeys.Contains(name))
-                        {
-                            path.Push(name);
-                            Walk(value, path, findings, redact, obj, name, 0);
-                            path.Pop();
-                        }
-                    }
-
-                    break;
                 }
 
                 List<string>? keys = null;
@@ -144,7 +201,7 @@ public sealed class PromptInspector
                 foreach (var name in keys ?? [])
                 {
                     path.Push(name);
-                    Walk(obj[name]!, path, findings, redact, obj, name, 0);
+                    Walk(obj[name]!, path, findings, obj, name, 0);
                     path.Pop();
                 }
 
@@ -155,7 +212,7 @@ public sealed class PromptInspector
                     if (array[i] is { } item)
                     {
                         path.Push(i);
-                        Walk(item, path, findings, redact, array, null, i);
+                        Walk(item, path, findings, array, null, i);
                         path.Pop();
                     }
                 }
@@ -163,7 +220,7 @@ public sealed class PromptInspector
                 break;
             case JsonValue value when value.TryGetValue<string>(out var text):
                 var scanned = Scan(text, path, null, findings);
-                if (redact && !ReferenceEquals(scanned, text))
+                if (!ReferenceEquals(scanned, text))
                 {
                     var replacement = JsonValue.Create(scanned);
                     if (parent is JsonArray list)

@@ -70,6 +70,20 @@ public sealed class PromptInspectorTests
         body.ToJsonString().ShouldBe(before);
     }
 
+    [Theory]
+    [InlineData(WireFormat.OpenAIChat, """{"model":"m","messages":[{"role":"system","content":"ops@corp.example"},{"role":"user","content":[{"type":"text","text":"AKIAIOSFODNN7EXAMPLE"},{"type":"image_url","image_url":{"url":"data:AKIAIOSFODNN7EXAMPLE"}}]},{"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{\"t\":\"ghp_abcdefghijklmnopqrstuvwxyz0123456789\"}"}}]},{"role":"tool","tool_call_id":"c","content":"SSN 123-45-6789"}]}""")]
+    [InlineData(WireFormat.AnthropicMessages, """{"model":"m","system":[{"type":"text","text":"call +442071838750"}],"messages":[{"role":"user","content":"card 4012888888881881"},{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"db","input":{"dsn":"mysql://root:pw123@host/db"}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":[{"type":"text","text":"sk-ant-api03-abcdefghijklmnop1234567890"}]}]}]}""")]
+    [InlineData(WireFormat.OpenAIResponses, """{"model":"m","instructions":"mail a@b.io","input":[{"role":"user","content":[{"type":"input_text","text":"AKIAIOSFODNN7EXAMPLE"},{"type":"input_image","image_url":"AKIAIOSFODNN7EXAMPLE"}]},null]}""")]
+    public void Inspect_ReadOnlyPassOverTheParsedRequest_FindsWhatTheRedactingWalkFinds(WireFormat format, string json)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+
+        var readOnly = Inspector.Inspect(format, document.RootElement);
+
+        readOnly.ShouldNotBeEmpty();
+        readOnly.ShouldBe(Inspector.Inspect(format, Json.Obj(json), redact: true));
+    }
+
     [Fact]
     public void Inspect_ChatShapes()
     {

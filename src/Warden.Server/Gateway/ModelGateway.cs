@@ -163,10 +163,10 @@ public sealed partial class ModelGateway : IDisposable
     private async Task HandleKeyedAsync(HttpContext ctx, Call call, VirtualKeyIdentity key)
     {
         var ct = ctx.RequestAborted;
-        JsonObject body;
+        RequestBody request;
         try
         {
-            body = await ReadBodyAsync(ctx, call).ConfigureAwait(false);
+            request = await ReadBodyAsync(ctx, call).ConfigureAwait(false);
         }
         catch (JsonException)
         {
@@ -178,6 +178,17 @@ public sealed partial class ModelGateway : IDisposable
             await RefuseAsync(ctx, call, "failure", ModelErrorKind.RequestTooLarge, $"The request body is larger than {_maxRequestBytes} bytes.").ConfigureAwait(false);
             return;
         }
+
+        using (request)
+        {
+            await HandleBodyAsync(ctx, call, key, request).ConfigureAwait(false);
+        }
+    }
+
+    private async Task HandleBodyAsync(HttpContext ctx, Call call, VirtualKeyIdentity key, RequestBody request)
+    {
+        var ct = ctx.RequestAborted;
+        var body = request.Object;
 
         if (body["model"] is not JsonValue modelValue || !modelValue.TryGetValue(out string? alias) || string.IsNullOrWhiteSpace(alias))
         {
@@ -224,7 +235,8 @@ public sealed partial class ModelGateway : IDisposable
         {
             if (key.Inspection != "off")
             {
-                var findings = _inspector.Inspect(call.Format, body, redact: key.Inspection == "redact");
+                // Only redaction changes the body; monitoring and blocking read the request as it was parsed.
+                var findings = key.Inspection == "redact" ? _inspector.Inspect(call.Format, body, redact: true) : _inspector.Inspect(call.Format, request.Root);
                 call.Findings = findings;
                 if (findings.Count > 0 && key.Inspection == "block")
                 {
@@ -669,7 +681,7 @@ public sealed partial class ModelGateway : IDisposable
         await ctx.Response.Body.WriteAsync(body, ctx.RequestAborted).ConfigureAwait(false);
     }
 
-    private async Task<JsonObject> ReadBodyAsync(HttpContext ctx, Call call)
+    private async Task<RequestBody> ReadBodyAsync(HttpContext ctx, Call call)
     {
         if (ctx.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
@@ -681,10 +693,41 @@ public sealed partial class ModelGateway : IDisposable
             throw new BadHttpRequestException("too large", StatusCodes.Status413PayloadTooLarge);
         }
 
-        using var buffer = new MemoryStream(ctx.Request.ContentLength is { } n and > 0 ? (int)n : 4096);
-        await ctx.Request.Body.CopyToAsync(buffer, ctx.RequestAborted).ConfigureAwait(false);
-        call.RequestBytes = buffer.Length;
-        return JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)) as JsonObject ?? throw new JsonException("The body is not a JSON object.");
+        // The body is read into a pooled array and parsed in place (the document's own tables are pooled too): a request
+        // costs no copies of its body, however long the conversation it carries.
+        var buffer = ArrayPool<byte>.Shared.Rent(ctx.Request.ContentLength is { } n and > 0 ? (int)n : 16 * 1024);
+        try
+        {
+            var length = 0;
+            int read;
+            while ((read = await ctx.Request.Body.ReadAsync(buffer.AsMemory(length), ctx.RequestAborted).ConfigureAwait(false)) > 0)
+            {
+                length += read;
+                if (length == buffer.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+            }
+
+            call.RequestBytes = length;
+            // Duplicate property names are refused here, as JsonNode.Parse refuses them (the nodes would fail later).
+            var document = JsonDocument.Parse(buffer.AsMemory(0, length), new JsonDocumentOptions { AllowDuplicateProperties = false });
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                document.Dispose();
+                throw new JsonException("The body is not a JSON object.");
+            }
+
+            return new RequestBody(buffer, document);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
     }
 
     private static async Task<byte[]> ReadLimitedAsync(HttpResponseMessage response, int limit, CancellationToken ct)
@@ -920,6 +963,23 @@ public sealed partial class ModelGateway : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Model route {Route}: target {Provider}:{Model} failed: {Reason}")]
     private static partial void LogAttemptFailed(ILogger logger, string route, string provider, string model, string reason);
+
+    /// <summary>
+    /// A request body, parsed: <see cref="Object"/> (nodes made as they are read) and <see cref="Root"/> over the same
+    /// document. Both read the pooled buffer, so nothing of them may outlive the call; disposing returns the buffer.
+    /// </summary>
+    private sealed class RequestBody(byte[] buffer, JsonDocument document) : IDisposable
+    {
+        public JsonElement Root => document.RootElement;
+
+        public JsonObject Object { get; } = JsonObject.Create(document.RootElement)!;
+
+        public void Dispose()
+        {
+            document.Dispose();
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
 
     private sealed record Failure(ModelErrorKind Kind, string Message, int Status, byte[]? Body)
     {

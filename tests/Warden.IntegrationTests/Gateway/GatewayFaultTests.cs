@@ -218,6 +218,14 @@ public sealed class GatewayFaultTests
         malformed.Status.ShouldBe(HttpStatusCode.BadRequest);
         malformed.Body.GetProperty("error").GetProperty("type").GetString().ShouldBe("invalid_request_error");
 
+        // Two values for one name: refused, not guessed between.
+        var duplicate = await Send("v1/chat/completions", new StringContent("""{"model":"coder","model":"other","messages":[]}""", Encoding.UTF8, "application/json"));
+        duplicate.Status.ShouldBe(HttpStatusCode.BadRequest);
+        duplicate.Body.GetProperty("error").GetProperty("message").GetString()!.ShouldContain("not valid JSON");
+
+        var notAnObject = await Send("v1/chat/completions", new StringContent("[1,2]", Encoding.UTF8, "application/json"));
+        notAnObject.Status.ShouldBe(HttpStatusCode.BadRequest);
+
         var noModel = await Send("v1/messages", new StringContent("{\"max_tokens\":5,\"messages\":[]}", Encoding.UTF8, "application/json"));
         noModel.Status.ShouldBe(HttpStatusCode.BadRequest);
         noModel.Body.GetProperty("error").GetProperty("type").GetString().ShouldBe("invalid_request_error");
@@ -237,9 +245,25 @@ public sealed class GatewayFaultTests
         var apiToken = await Send("v1/chat/completions", Chat("coder"), withKey: f.Server.AdminToken);
         apiToken.Status.ShouldBe(HttpStatusCode.Unauthorized);
 
+        // A body sent in chunks (no Content-Length), many times the size the gateway starts reading with, arrives whole.
+        var longText = new string('y', 300 * 1024);
+        using (var chunked = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
+        {
+            Content = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes($$"""{"model":"coder","messages":[{"role":"user","content":"{{longText}}"}]}"""))),
+        })
+        {
+            chunked.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            chunked.Headers.TransferEncodingChunked = true;
+            using var answered = await http.SendAsync(chunked);
+            answered.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        f.OpenAI.RequestCount.ShouldBe(1);
+        f.OpenAI.Requests[0].Body.ShouldContain(longText);
+
         var huge = new string('x', 33 * 1024 * 1024);
         var tooLarge = await Send("v1/chat/completions", new StringContent($$"""{"model":"coder","messages":[{"role":"user","content":"{{huge}}"}]}""", Encoding.UTF8, "application/json"));
         tooLarge.Status.ShouldBe(HttpStatusCode.RequestEntityTooLarge);
-        f.OpenAI.RequestCount.ShouldBe(0);
+        f.OpenAI.RequestCount.ShouldBe(1, "nothing refused reached the model");
     }
 }
