@@ -3,7 +3,7 @@ using Warden.Benchmarks;
 
 // Usage: dotnet run -c Release --project bench/Warden.Benchmarks -- audit [--events N] [--postgres "Host=..."]
 //        dotnet run -c Release --project bench/Warden.Benchmarks -- workers [--calls N] [--workers N]
-//        dotnet run -c Release --project bench/Warden.Benchmarks -- sessions [--sessions N] [--steps K] [--latency-ms MS] [--workers N] [--light N] [--waves N] [--rounds N] [--warmup-waves N] [--postgres CONNECTION] [--server-data DIR] [--worker-data DIR] [--alloc-types FILE]
+//        dotnet run -c Release --project bench/Warden.Benchmarks -- sessions [--sessions N] [--steps K] [--latency-ms MS] [--workers N] [--light N] [--waves N] [--rounds N] [--warmup-waves N] [--postgres CONNECTION] [--server-data DIR] [--worker-data DIR] [--alloc-types FILE] [--server-env NAME=VALUE]
 //        dotnet run -c Release --project bench/Warden.Benchmarks -- gateway [--seconds N] [--warmup N] [--long MINUTES [--concurrency N]] [--postgres "Host=..."] [--server-env NAME=VALUE]
 var command = args.Length > 0 ? args[0] : "audit";
 return command switch
@@ -32,6 +32,6 @@ static int RunPolicy(string[] rest)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Warden.Benchmarks audit [--events N] [--postgres CONNECTION] | policy | workers [--calls N] [--workers N] [--postgres CONNECTION] | sessions [--sessions N] [--steps K] [--latency-ms MS] [--workers N] [--light N] [--waves N] [--rounds N] [--warmup-waves N] [--postgres CONNECTION] [--server-data DIR] [--worker-data DIR] [--alloc-types FILE] | gateway [--seconds N] [--warmup N] [--long MINUTES [--concurrency N]] [--postgres CONNECTION] [--server-env NAME=VALUE]");
+    Console.Error.WriteLine("usage: Warden.Benchmarks audit [--events N] [--postgres CONNECTION] | policy | workers [--calls N] [--workers N] [--postgres CONNECTION] | sessions [--sessions N] [--steps K] [--latency-ms MS] [--workers N] [--light N] [--waves N] [--rounds N] [--warmup-waves N] [--postgres CONNECTION] [--server-data DIR] [--worker-data DIR] [--alloc-types FILE] [--server-env NAME=VALUE] | gateway [--seconds N] [--warmup N] [--long MINUTES [--concurrency N]] [--postgres CONNECTION] [--server-env NAME=VALUE]");
     return 2;
 }

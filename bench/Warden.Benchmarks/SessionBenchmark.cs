@@ -54,12 +54,15 @@ public static class SessionBenchmark
         var latency = TimeSpan.FromMilliseconds(IntArg(args, "--latency-ms", 50));
         var workerCount = IntArg(args, "--workers", 4);
         var light = IntArg(args, "--light", 5);
-        var waves = IntArg(args, "--waves", 4);
+        // Ten waves: 2,050 loop steps, so the p99 is not decided by a handful of steps.
+        var waves = IntArg(args, "--waves", 10);
         // --rounds N: phase (b) again, to tell memory that stays with the server after sessions end from per-session growth.
         var rounds = IntArg(args, "--rounds", 1);
         var pgAdmin = StringArg(args, "--postgres");
         // --server-data DIR: where the server's SQLite database and data live (e.g. on tmpfs, to see what fsync costs).
         var serverParent = StringArg(args, "--server-data");
+        // --server-env NAME=VALUE (repeatable): runtime settings for the server's process only, for experiments (e.g. DOTNET_GCgen0size).
+        var serverEnv = args.Select((a, i) => (a, i)).Where(x => x.a == "--server-env" && x.i + 1 < args.Length).Select(x => args[x.i + 1]).ToList();
         // --worker-data DIR: where the simulated workers keep their clones. A worker is another machine, whose disk writes
         // (a clone per session) do not land on the server's disk; sharing one disk made the server's fsyncs wait for the
         // clones' writes (ext4 commits them together), so by default they go to tmpfs (/dev/shm) when there is one.
@@ -101,7 +104,7 @@ public static class SessionBenchmark
         }
 
         Console.WriteLine($"# Agent session benchmark: {sessions:N0} sessions of {steps} tool calls + a final reply, model latency {latency.TotalMilliseconds:0} ms, " +
-                          $"{workerCount} workers, {(pgAdmin is null ? "SQLite" : "PostgreSQL")}{(serverParent is null ? string.Empty : " in " + serverParent)}, workers' clones in {(workerParent ?? "the same folder")}, " +
+                          $"{workerCount} workers, {(pgAdmin is null ? "SQLite" : "PostgreSQL")}{(serverParent is null ? string.Empty : " in " + serverParent)}, workers' clones in {(workerParent ?? "the same folder")}, {(serverEnv.Count > 0 ? "server env " + string.Join(' ', serverEnv) + ", " : string.Empty)}" +
                           $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}");
         Console.WriteLine($"# {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {LoadAverage()}");
         Console.WriteLine();
@@ -117,7 +120,7 @@ public static class SessionBenchmark
                 DefaultTurn = new ScriptedTurn { ToolCalls = [ReadFile], InputTokens = 1000, OutputTokens = 20 },
             });
             var cloneUrl = await CreateRepositoryAsync(Path.Combine(folder, "repo"));
-            await using var server = await GatewayServerProcess.StartAsync(serverArgs);
+            await using var server = await GatewayServerProcess.StartAsync(serverArgs, serverEnv);
             using var client = new WardenClient(server.BaseAddress, server.AdminToken);
             await client.PutModelProviderAsync(Org, "scripted", new PutModelProviderRequest("openai-compatible", model.OpenAIEndpoint.ToString(), Credential: UpstreamKey));
             await client.PutModelRouteAsync(Org, "default", new PutModelRouteRequest([new RouteTargetDto("scripted", "scripted-coder")]));
