@@ -137,7 +137,7 @@ public static class SessionBenchmark
 
             var bench = new Bench(client, server, model, script, runtime, workers, steps, serverData);
             // Warm-up: connection pools, the workers' mirror caches, and above all the JIT. Tiered compilation recompiles
-            // the hot methods in the background for the first half minute of load (about 8 s of the server's CPU went to
+            // the hot methods in the background for the first half minute of load (about 6.5 s of the server's CPU went to
             // it, and the steps it delayed were most of the tail), so waves run until the server's JIT has settled.
             Console.WriteLine(await bench.WarmUpAsync(light, IntArg(args, "--warmup-waves", 60)));
             Console.WriteLine();
@@ -233,9 +233,9 @@ public static class SessionBenchmark
 
             Console.WriteLine($"## (a) {waves} waves of {count} sessions at once, {steps} tool calls each (load average {load} before, {LoadAverage()} after)");
             Console.WriteLine();
-            Console.WriteLine($"{waves * count} sessions finished in {elapsed.TotalSeconds:0.0} s; server CPU, everything included (creation, workspace, finish), {cpuMs / (modelCalls + waves * count * steps):0.00} ms per loop step " +
-                              $"({cpuMs / modelCalls:0.00} ms per model call with its tool call). {used.Describe(elapsed)}");
             var loopSteps = modelCalls + waves * count * steps;
+            Console.WriteLine($"{waves * count} sessions finished in {elapsed.TotalSeconds:0.0} s; server CPU, everything included (creation, workspace, finish), {cpuMs / loopSteps:0.00} ms per loop step " +
+                              $"({cpuMs / modelCalls:0.00} ms per model call with its tool call). {used.Describe(elapsed)}");
             var collections = memAfter["gen0"] - memBefore["gen0"];
             Console.WriteLine($"server garbage: {(memAfter["churn"] - memBefore["churn"]) / (double)loopSteps / 1024:0.0} KiB allocated per loop step; {collections:N0} collections " +
                               $"(gen1 {memAfter["gen1"] - memBefore["gen1"]:N0}, gen2 {memAfter["gen2"] - memBefore["gen2"]:N0}) pausing it {(memAfter["gcpauseus"] - memBefore["gcpauseus"]) / 1000.0:0.0} ms in all " +

@@ -162,7 +162,6 @@ public sealed partial class ModelGateway : IDisposable
 
     private async Task HandleKeyedAsync(HttpContext ctx, Call call, VirtualKeyIdentity key)
     {
-        var ct = ctx.RequestAborted;
         RequestBody request;
         try
         {
