@@ -15,7 +15,8 @@ public readonly struct AuditHash : IEquatable<AuditHash>
     /// <summary>Length of the hex text form.</summary>
     public const int HexLength = 64;
 
-    // A reused native hash context per thread is measurably cheaper than a one-shot call, which creates and frees one.
+    // Where OpenSSL 3 cannot be called directly (OpenSslSha256): a reused native hash context per thread is measurably
+    // cheaper than a one-shot call, which creates and frees one.
     [ThreadStatic]
     private static IncrementalHash? _threadHash;
 
@@ -51,6 +52,19 @@ public readonly struct AuditHash : IEquatable<AuditHash>
     /// <summary>SHA-256 of <paramref name="data"/>.</summary>
     public static AuditHash Compute(ReadOnlySpan<byte> data)
     {
+        if (OpenSslSha256.IsAvailable)
+        {
+            Span<byte> digest = stackalloc byte[Size];
+            OpenSslSha256.Compute(data, default, digest);
+            return new AuditHash(digest);
+        }
+
+        return ComputeWithDotNet(data);
+    }
+
+    /// <summary>The path where OpenSSL 3 cannot be called directly (internal for tests).</summary>
+    internal static AuditHash ComputeWithDotNet(ReadOnlySpan<byte> data)
+    {
         var sha = _threadHash ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         Span<byte> buffer = stackalloc byte[Size];
         sha.AppendData(data);
@@ -60,6 +74,21 @@ public readonly struct AuditHash : IEquatable<AuditHash>
 
     /// <summary>SHA-256 of <paramref name="prefix"/> followed by <paramref name="data"/>.</summary>
     public static AuditHash Compute(in AuditHash prefix, ReadOnlySpan<byte> data)
+    {
+        if (OpenSslSha256.IsAvailable)
+        {
+            // Two updates into one context: OpenSSL buffers the prefix itself, no copy of the event is needed.
+            Span<byte> prefixBytes = stackalloc byte[Size];
+            prefix.WriteTo(prefixBytes);
+            OpenSslSha256.Compute(prefixBytes, data, prefixBytes);
+            return new AuditHash(prefixBytes);
+        }
+
+        return ComputeWithDotNet(prefix, data);
+    }
+
+    /// <summary>The path where OpenSSL 3 cannot be called directly (internal for tests).</summary>
+    internal static AuditHash ComputeWithDotNet(in AuditHash prefix, ReadOnlySpan<byte> data)
     {
         var sha = _threadHash ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         Span<byte> result = stackalloc byte[Size];
