@@ -53,13 +53,25 @@ internal static unsafe class OpenSslSha256
 
         if (!ok || length != AuditHash.Size)
         {
-            throw new CryptographicException("OpenSSL failed to compute SHA-256.");
+            // Leave OpenSSL's per-thread error queue empty for the next caller (.NET's own crypto reads it).
+            var code = api.ErrGet();
+            api.ErrClear();
+            throw new CryptographicException($"OpenSSL failed to compute SHA-256 (error 0x{code:x}).");
         }
     }
 
     private static Functions? Load()
     {
-        if (!OperatingSystem.IsLinux() || !NativeLibrary.TryLoad("libcrypto.so.3", out var lib))
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
+        // .NET must be the first to initialise OpenSSL: it does so without OpenSSL's exit-time cleanup, which would
+        // otherwise run while other threads still use crypto and crash the process as it exits (seen in 9 of 30 runs
+        // of a test that hashed here first). Reading the version makes .NET initialise it. Only OpenSSL 3 is used, so
+        // that this is the same libcrypto .NET loaded, not a second one.
+        if (SafeEvpPKeyHandle.OpenSslVersion < 0x3000_0000L || !NativeLibrary.TryLoad("libcrypto.so.3", out var lib))
         {
             return null;
         }
@@ -69,7 +81,9 @@ internal static unsafe class OpenSslSha256
             || !NativeLibrary.TryGetExport(lib, "EVP_MD_CTX_free", out var ctxFree)
             || !NativeLibrary.TryGetExport(lib, "EVP_DigestInit_ex2", out var init)
             || !NativeLibrary.TryGetExport(lib, "EVP_DigestUpdate", out var update)
-            || !NativeLibrary.TryGetExport(lib, "EVP_DigestFinal_ex", out var final))
+            || !NativeLibrary.TryGetExport(lib, "EVP_DigestFinal_ex", out var final)
+            || !NativeLibrary.TryGetExport(lib, "ERR_get_error", out var errGet)
+            || !NativeLibrary.TryGetExport(lib, "ERR_clear_error", out var errClear))
         {
             return null;
         }
@@ -81,14 +95,20 @@ internal static unsafe class OpenSslSha256
             digest = ((delegate* unmanaged<IntPtr, byte*, byte*, IntPtr>)fetch)(IntPtr.Zero, name, null);
         }
 
-        return digest == IntPtr.Zero
-            ? null
-            : new Functions(digest,
-                (delegate* unmanaged<IntPtr>)ctxNew,
-                (delegate* unmanaged<IntPtr, void>)ctxFree,
-                (delegate* unmanaged<IntPtr, IntPtr, IntPtr, int>)init,
-                (delegate* unmanaged<IntPtr, byte*, nuint, int>)update,
-                (delegate* unmanaged<IntPtr, byte*, uint*, int>)final);
+        if (digest == IntPtr.Zero)
+        {
+            ((delegate* unmanaged<void>)errClear)();
+            return null;
+        }
+
+        return new Functions(digest,
+            (delegate* unmanaged<IntPtr>)ctxNew,
+            (delegate* unmanaged<IntPtr, void>)ctxFree,
+            (delegate* unmanaged<IntPtr, IntPtr, IntPtr, int>)init,
+            (delegate* unmanaged<IntPtr, byte*, nuint, int>)update,
+            (delegate* unmanaged<IntPtr, byte*, uint*, int>)final,
+            (delegate* unmanaged<nuint>)errGet,
+            (delegate* unmanaged<void>)errClear);
     }
 
     private sealed class Functions(
@@ -97,7 +117,9 @@ internal static unsafe class OpenSslSha256
         delegate* unmanaged<IntPtr, void> ctxFree,
         delegate* unmanaged<IntPtr, IntPtr, IntPtr, int> init,
         delegate* unmanaged<IntPtr, byte*, nuint, int> update,
-        delegate* unmanaged<IntPtr, byte*, uint*, int> final)
+        delegate* unmanaged<IntPtr, byte*, uint*, int> final,
+        delegate* unmanaged<nuint> errGet,
+        delegate* unmanaged<void> errClear)
     {
         public IntPtr Digest { get; } = digest;
 
@@ -110,6 +132,10 @@ internal static unsafe class OpenSslSha256
         public delegate* unmanaged<IntPtr, byte*, nuint, int> Update { get; } = update;
 
         public delegate* unmanaged<IntPtr, byte*, uint*, int> Final { get; } = final;
+
+        public delegate* unmanaged<nuint> ErrGet { get; } = errGet;
+
+        public delegate* unmanaged<void> ErrClear { get; } = errClear;
     }
 
     /// <summary>One thread's digest context; freed when the thread is gone and the holder is collected.</summary>
