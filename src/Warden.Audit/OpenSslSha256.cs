@@ -68,9 +68,9 @@ internal static unsafe class OpenSslSha256
         }
 
         // .NET must be the first to initialise OpenSSL: it does so without OpenSSL's exit-time cleanup, which would
-        // otherwise run while other threads still use crypto and crash the process as it exits (seen in 9 of 30 runs
-        // of a test that hashed here first). Reading the version makes .NET initialise it. Only OpenSSL 3 is used, so
-        // that this is the same libcrypto .NET loaded, not a second one.
+        // otherwise run while other threads still use crypto and crash the process as it exits (26 of 30 runs of a
+        // program that hashed here first, then did .NET crypto on other threads; docs/benchmarks.md). Reading the
+        // version makes .NET initialise it. Only OpenSSL 3 is used, so that this is the same libcrypto .NET loaded.
         if (SafeEvpPKeyHandle.OpenSslVersion < 0x3000_0000L || !NativeLibrary.TryLoad("libcrypto.so.3", out var lib))
         {
             return null;
