@@ -30,7 +30,8 @@ public static class AuditBenchmark
     {
         var events = IntArg(args, "--events", 200_000);
         var postgres = StringArg(args, "--postgres") ?? Environment.GetEnvironmentVariable("WARDEN_BENCH_POSTGRES") ?? "Host=127.0.0.1;Port=5432;Username=warden;Password=warden;Database=postgres";
-        // Subsets for repeated runs and profiling: --engines sqlite,postgres --writers 1,16 --appends-only / --verify-only.
+        // Subsets for repeated runs and profiling: --engines sqlite,postgres --writers 1,16 --appends-only / --verify-only,
+        // --profile-store-verify N (N more SQLite verification passes after the table, to attach a profiler to).
         var engines = (StringArg(args, "--engines") ?? "sqlite,postgres").Split(',');
         var writerCounts = (StringArg(args, "--writers") ?? "1,16").Split(',').Select(w => int.Parse(w, CultureInfo.InvariantCulture)).ToArray();
         var appends = !args.Contains("--verify-only");
@@ -108,6 +109,18 @@ public static class AuditBenchmark
                     throw new InvalidOperationException("No rows read.");
                 }
             }, events);
+            if (IntArg(args, "--profile-store-verify", 0) is > 0 and var passes)
+            {
+                // For a profiler (perf record -p PID): the process id, then that many more passes of the SQLite verification.
+                Console.WriteLine($"profiling: pid {Environment.ProcessId}, {passes} passes");
+                for (var pass = 0; pass < passes; pass++)
+                {
+                    await StoreVerifier.VerifyAsync(ledger.Store, ledger.LedgerId, ledger.Keys);
+                }
+
+                Console.WriteLine("profiling: done");
+            }
+
             Console.WriteLine($"| SQLite rows read only (the verifier's cursor, no hashing) | {readRate:N0} | | | | | {readCpu} |");
             Console.WriteLine($"| in memory (rows already read) | {memory:N0} | {sha:N0} | {memory / sha:0.00} | {shaAll:N0} | {memory / shaAll:0.00} | {memoryCpu} |");
             Console.WriteLine($"| from SQLite (read + verify) | {storeRate:N0} | {sha:N0} | {storeRate / sha:0.00} | {shaAll:N0} | {storeRate / shaAll:0.00} | {storeCpu} |");

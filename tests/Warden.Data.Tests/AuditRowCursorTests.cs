@@ -250,6 +250,84 @@ public sealed class AuditRowCursorTests
         tampered.Problem!.Sequence.ShouldBeOneOf([4096L, 4097L], tampered.Problem.Message);
     }
 
+    [Fact]
+    public async Task Cursor_OnAFileReadsASnapshotOnItsOwnConnectionAndReleasesIt()
+    {
+        await using var ledger = await Ledger.CreateAsync("sqlite");
+        await ledger.AppendAsync(300);
+
+        var cursor = (SqliteLedgerRowCursor)await ledger.Store.OpenRowCursorAsync(1, long.MaxValue);
+        cursor.OwnsConnection.ShouldBeTrue();
+        (await cursor.ReadAsync(default)).ShouldBeTrue();
+        cursor.Sequence.ShouldBe(1);
+
+        // Writes go on while the cursor is open and do not wait for it, and the pass keeps the snapshot it began.
+        await ledger.AppendAsync(50);
+        var seen = 1;
+        while (await cursor.ReadAsync(default))
+        {
+            seen++;
+            cursor.Sequence.ShouldBe(seen);
+        }
+
+        seen.ShouldBe(300);
+        (await cursor.ReadAsync(default)).ShouldBeFalse();
+
+        await cursor.DisposeAsync();
+        await cursor.DisposeAsync();
+        cursor.IsReleased.ShouldBeTrue();
+
+        // A pass left part-way holds a read transaction until it is disposed; then nothing pins the log, so a full
+        // checkpoint empties it.
+        var partial = (SqliteLedgerRowCursor)await ledger.Store.OpenRowCursorAsync(1, long.MaxValue);
+        for (var i = 0; i < 10; i++)
+        {
+            (await partial.ReadAsync(default)).ShouldBeTrue();
+        }
+
+        await ledger.AppendAsync(5);
+        await partial.DisposeAsync();
+        partial.IsReleased.ShouldBeTrue();
+        await using (var c = await ledger.Db.Connections.OpenAsync())
+        {
+            var result = (await c.QueryAsync<(long Busy, long Log, long Checkpointed)>("PRAGMA wal_checkpoint(TRUNCATE)")).Single();
+            result.Busy.ShouldBe(0);
+            result.Log.ShouldBe(0);
+        }
+
+        (await ReadWithCursorAsync(ledger.Store)).Count.ShouldBe(355);
+    }
+
+    [Fact]
+    public async Task Cursor_OnAnInMemoryDatabaseReadsThroughThePooledConnection()
+    {
+        // An in-memory database is visible only through the connections of this process that share it, so the
+        // cursor cannot open one of its own: it reads the pooled connection it was given.
+        var target = new DatabaseTarget(SqlDialect.Sqlite, $"Data Source=ledger_{Guid.NewGuid():N};Mode=Memory;Cache=Shared");
+        await using var connections = new ConnectionFactory(target);
+        await using var keepAlive = await connections.OpenAsync();
+        await new MigrationRunner(connections).MigrateAsync();
+        var ledgerId = await LedgerSettings.EnsureLedgerIdAsync(connections);
+        var keyring = await new AuditKeyStore(connections, new SecretBox(RandomNumberGenerator.GetBytes(32)), TimeProvider.System).LoadOrCreateAsync();
+        var store = new SqlAuditLedgerStore(connections);
+        await using (var writer = await AuditWriter.StartAsync(store, new AuditWriterOptions { LedgerId = ledgerId, CheckpointEveryEvents = 100 }, keyring))
+        {
+            await Task.WhenAll(Enumerable.Range(1, 250).Select(i => writer.AppendAsync(Draft(i))));
+            await writer.CheckpointAsync();
+        }
+
+        var report = await StoreVerifier.VerifyAsync(store, ledgerId, new AuditPublicKeySet(keyring.PublicKeys));
+
+        report.IsIntact.ShouldBeTrue(report.Problem?.Message);
+        report.EventsVerified.ShouldBe(250);
+        await using (var cursor = (SqliteLedgerRowCursor)await store.OpenRowCursorAsync(1, long.MaxValue))
+        {
+            cursor.OwnsConnection.ShouldBeFalse();
+        }
+
+        ShouldBeTheSameRows(await ReadWithCursorAsync(store), await ReadWithDataReaderAsync(store));
+    }
+
     public static TheoryData<string, string> Tampering()
     {
         var data = new TheoryData<string, string>();

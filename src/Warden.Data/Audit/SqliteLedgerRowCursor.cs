@@ -1,52 +1,119 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
-using SQLitePCL;
 using Warden.Audit;
+using static Warden.Data.Audit.SqliteNative;
 
 namespace Warden.Data.Audit;
 
 /// <summary>
-/// Reads audit rows through SQLite's native API (SQLitePCLRaw, which Microsoft.Data.Sqlite wraps) on a connection
-/// the cursor owns. Microsoft.Data.Sqlite allocates an array for every blob of every row (three per row here), which
-/// made reading cost more than re-hashing; here the hashes are read straight into <see cref="AuditHash"/> values and
-/// the body is a span over SQLite's own memory, valid until the next step. The single statement runs in one implicit
-/// read transaction, so the pass sees one consistent snapshot, as a data reader's would.
+/// Reads audit rows through SQLite's C API (<see cref="SqliteNative"/>). Microsoft.Data.Sqlite allocates an array
+/// for every blob of every row (three per row here), which made reading cost more than re-hashing; here the hashes
+/// are read straight into <see cref="AuditHash"/> values and the body is a span over SQLite's own memory, valid until
+/// the next step. The single statement runs in one implicit read transaction, so the pass sees one consistent
+/// snapshot, as a data reader's would.
 /// </summary>
-internal sealed class SqliteLedgerRowCursor : IAuditRowCursor
+/// <remarks>
+/// For a database file the cursor opens a connection of its own, without SQLite's per-connection mutex
+/// (<c>SQLITE_OPEN_NOMUTEX</c>): a pooled connection is opened in serialized mode, where every column read locks and
+/// unlocks it, and nothing else uses this connection. The cursor is used by one caller at a time, which is all that
+/// mode asks. An in-memory database is only visible through the connection it was opened on, so then the pooled
+/// connection itself is read.
+/// </remarks>
+internal sealed unsafe class SqliteLedgerRowCursor : IAuditRowCursor
 {
-    private const string Select =
-        "SELECT seq, prev_hash, hash, body, erased_by FROM audit_events WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq";
+    private static ReadOnlySpan<byte> Select =>
+        "SELECT seq, prev_hash, hash, body, erased_by FROM audit_events WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq\0"u8;
 
-    private readonly DbConnection _connection;
-    private readonly sqlite3 _db;
-    private readonly sqlite3_stmt _stmt;
+    private readonly DbConnection? _pooled;
+    private readonly DatabaseHandle? _own;
+    private readonly StatementHandle _statement;
+
+    // The raw pointers the hot calls take; valid while the handles above are held (until DisposeAsync).
+    private readonly nint _db;
+    private readonly nint _stmt;
+
+    private byte* _body;
+    private int _bodyLength;
     private bool _done;
 
-    private SqliteLedgerRowCursor(DbConnection connection, sqlite3 db, sqlite3_stmt stmt)
+    private SqliteLedgerRowCursor(DbConnection? pooled, DatabaseHandle? own, nint db, StatementHandle statement)
     {
-        _connection = connection;
+        _pooled = pooled;
+        _own = own;
         _db = db;
-        _stmt = stmt;
+        _statement = statement;
+        _stmt = statement.DangerousGetHandle();
     }
 
     /// <summary>Prepares the pass over [<paramref name="fromSequence"/>, <paramref name="toSequence"/>]; takes ownership of <paramref name="connection"/>.</summary>
     public static SqliteLedgerRowCursor Open(DbConnection connection, long fromSequence, long toSequence)
     {
-        var db = ((SqliteConnection)connection).Handle ?? throw new InvalidOperationException("The SQLite connection is not open.");
-        Check(raw.sqlite3_prepare_v2(db, Select, out var stmt), db);
+        var pooled = ((SqliteConnection)connection).Handle?.DangerousGetHandle() ?? throw new InvalidOperationException("The SQLite connection is not open.");
+        DatabaseHandle? own = null;
+        StatementHandle? statement = null;
         try
         {
-            Check(raw.sqlite3_bind_int64(stmt, 1, fromSequence), db);
-            Check(raw.sqlite3_bind_int64(stmt, 2, toSequence), db);
+            own = OpenOwnConnection(pooled);
+            var db = own?.DangerousGetHandle() ?? pooled;
+            nint stmt;
+            fixed (byte* sql = Select)
+            {
+                Check(sqlite3_prepare_v2(db, sql, -1, &stmt, null), db);
+            }
+
+            statement = StatementHandle.Adopt(stmt);
+            Check(sqlite3_bind_int64(stmt, 1, fromSequence), db);
+            Check(sqlite3_bind_int64(stmt, 2, toSequence), db);
+            if (own is null)
+            {
+                return new SqliteLedgerRowCursor(connection, null, db, statement);
+            }
+
+            // The pooled connection was needed only to find the file; it goes back to the pool now.
+            connection.Dispose();
+            return new SqliteLedgerRowCursor(null, own, db, statement);
         }
         catch
         {
-            stmt.Dispose();
+            statement?.Dispose();
+            own?.Dispose();
+            connection.Dispose();
             throw;
         }
-
-        return new SqliteLedgerRowCursor(connection, db, stmt);
     }
+
+    /// <summary>A connection of the cursor's own to the pooled connection's database file; null for an in-memory database.</summary>
+    private static DatabaseHandle? OpenOwnConnection(nint pooled)
+    {
+        fixed (byte* main = "main\0"u8)
+        {
+            var file = sqlite3_db_filename(pooled, main);
+            if (file is null || *file == 0)
+            {
+                return null;
+            }
+
+            nint db;
+            var rc = sqlite3_open_v2(file, &db, OpenReadWrite | OpenNoMutex | OpenPrivateCache, null);
+            var handle = DatabaseHandle.Adopt(db);
+            if (rc != Ok)
+            {
+                var error = Error(rc, db);
+                handle.Dispose();
+                throw error;
+            }
+
+            // A reader in WAL mode waits only while another connection recovers the log; the pool's default applies.
+            sqlite3_busy_timeout(db, 30_000);
+            return handle;
+        }
+    }
+
+    /// <summary>True when the cursor reads through a connection of its own (a database file), false for the pooled one.</summary>
+    internal bool OwnsConnection => _own is not null;
+
+    /// <summary>True once disposed: the statement finalized and the cursor's own connection, if any, closed.</summary>
+    internal bool IsReleased => _statement.IsClosed && (_own?.IsClosed ?? true);
 
     public long Sequence { get; private set; }
 
@@ -56,7 +123,7 @@ internal sealed class SqliteLedgerRowCursor : IAuditRowCursor
 
     public long? ErasedBy { get; private set; }
 
-    public ReadOnlySpan<byte> Body => raw.sqlite3_column_blob(_stmt, 3);
+    public ReadOnlySpan<byte> Body => new(_body, _bodyLength);
 
     public ValueTask<bool> ReadAsync(CancellationToken cancellationToken)
     {
@@ -66,23 +133,34 @@ internal sealed class SqliteLedgerRowCursor : IAuditRowCursor
             return ValueTask.FromResult(false);
         }
 
-        var rc = raw.sqlite3_step(_stmt);
-        if (rc == raw.SQLITE_DONE)
+        var rc = sqlite3_step(_stmt);
+        if (rc == Done)
         {
             _done = true;
+            _body = null;
+            _bodyLength = 0;
             return ValueTask.FromResult(false);
         }
 
-        if (rc != raw.SQLITE_ROW)
+        if (rc != Row)
         {
-            SqliteException.ThrowExceptionForRC(rc, _db);
+            throw Error(rc, _db);
         }
 
-        Sequence = raw.sqlite3_column_int64(_stmt, 0);
-        PreviousHash = ToHash(raw.sqlite3_column_blob(_stmt, 1));
-        Hash = ToHash(raw.sqlite3_column_blob(_stmt, 2));
-        ErasedBy = raw.sqlite3_column_type(_stmt, 4) == raw.SQLITE_NULL ? null : raw.sqlite3_column_int64(_stmt, 4);
+        Sequence = sqlite3_column_int64(_stmt, 0);
+        PreviousHash = ToHash(Column(1));
+        Hash = ToHash(Column(2));
+        _body = sqlite3_column_blob(_stmt, 3);
+        _bodyLength = sqlite3_column_bytes(_stmt, 3);
+        ErasedBy = sqlite3_column_type(_stmt, 4) == NullType ? null : sqlite3_column_int64(_stmt, 4);
         return ValueTask.FromResult(true);
+    }
+
+    // The blob first, then its length, as SQLite documents (reading the length first could convert the value).
+    private ReadOnlySpan<byte> Column(int column)
+    {
+        var blob = sqlite3_column_blob(_stmt, column);
+        return new ReadOnlySpan<byte>(blob, sqlite3_column_bytes(_stmt, column));
     }
 
     /// <summary>
@@ -91,18 +169,12 @@ internal sealed class SqliteLedgerRowCursor : IAuditRowCursor
     /// </summary>
     internal static AuditHash ToHash(ReadOnlySpan<byte> bytes) => bytes.Length == AuditHash.Size ? new AuditHash(bytes) : AuditHash.Zero;
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        // The statement goes before the connection returns to the pool.
-        _stmt.Dispose();
-        await _connection.DisposeAsync().ConfigureAwait(false);
-    }
-
-    private static void Check(int rc, sqlite3 db)
-    {
-        if (rc != raw.SQLITE_OK)
-        {
-            SqliteException.ThrowExceptionForRC(rc, db);
-        }
+        // The statement goes first: before its own connection closes, or before the pooled one returns to the pool.
+        _body = null;
+        _statement.Dispose();
+        _own?.Dispose();
+        return _pooled?.DisposeAsync() ?? ValueTask.CompletedTask;
     }
 }
