@@ -276,6 +276,9 @@ public sealed class AuditRowCursorTests
         await cursor.DisposeAsync();
         await cursor.DisposeAsync();
         cursor.IsReleased.ShouldBeTrue();
+        // Its statement is freed: reading again is refused, not a step on freed memory.
+        await Should.ThrowAsync<ObjectDisposedException>(async () => await cursor.ReadAsync(default));
+        cursor.Body.IsEmpty.ShouldBeTrue();
 
         // A pass left part-way holds a read transaction until it is disposed; then nothing pins the log, so a full
         // checkpoint empties it.
@@ -320,10 +323,19 @@ public sealed class AuditRowCursorTests
 
         report.IsIntact.ShouldBeTrue(report.Problem?.Message);
         report.EventsVerified.ShouldBe(250);
-        await using (var cursor = (SqliteLedgerRowCursor)await store.OpenRowCursorAsync(1, long.MaxValue))
+        // A pass left part-way and disposed leaves no statement on the pooled connection: in a shared in-memory
+        // database one would hold a read lock on the table, and another connection's write to it would fail.
+        var partial = (SqliteLedgerRowCursor)await store.OpenRowCursorAsync(1, long.MaxValue);
+        partial.OwnsConnection.ShouldBeFalse();
+        for (var i = 0; i < 5; i++)
         {
-            cursor.OwnsConnection.ShouldBeFalse();
+            (await partial.ReadAsync(default)).ShouldBeTrue();
         }
+
+        await partial.DisposeAsync();
+        partial.IsReleased.ShouldBeTrue();
+        (await keepAlive.ExecuteAsync("UPDATE audit_events SET seq = seq WHERE seq = 1")).ShouldBe(1);
+        await Should.ThrowAsync<ObjectDisposedException>(async () => await partial.ReadAsync(default));
 
         ShouldBeTheSameRows(await ReadWithCursorAsync(store), await ReadWithDataReaderAsync(store));
     }

@@ -35,6 +35,7 @@ internal sealed unsafe class SqliteLedgerRowCursor : IAuditRowCursor
     private byte* _body;
     private int _bodyLength;
     private bool _done;
+    private bool _disposed;
 
     private SqliteLedgerRowCursor(DbConnection? pooled, DatabaseHandle? own, nint db, StatementHandle statement)
     {
@@ -53,7 +54,7 @@ internal sealed unsafe class SqliteLedgerRowCursor : IAuditRowCursor
         StatementHandle? statement = null;
         try
         {
-            own = OpenOwnConnection(pooled);
+            own = OpenOwnConnection(connection, pooled);
             var db = own?.DangerousGetHandle() ?? pooled;
             nint stmt;
             fixed (byte* sql = Select)
@@ -82,9 +83,18 @@ internal sealed unsafe class SqliteLedgerRowCursor : IAuditRowCursor
         }
     }
 
-    /// <summary>A connection of the cursor's own to the pooled connection's database file; null for an in-memory database.</summary>
-    private static DatabaseHandle? OpenOwnConnection(nint pooled)
+    /// <summary>
+    /// A connection of the cursor's own to the pooled connection's database file; null for an in-memory database, and
+    /// for a URI data source, whose parameters (a VFS, <c>immutable</c>, ...) the file name alone would not carry.
+    /// </summary>
+    private static DatabaseHandle? OpenOwnConnection(DbConnection connection, nint pooled)
     {
+        // The data source as configured (an open connection's DataSource is the resolved file name instead).
+        if (new SqliteConnectionStringBuilder(connection.ConnectionString).DataSource.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
         fixed (byte* main = "main\0"u8)
         {
             var file = sqlite3_db_filename(pooled, main);
@@ -103,8 +113,10 @@ internal sealed unsafe class SqliteLedgerRowCursor : IAuditRowCursor
                 throw error;
             }
 
-            // A reader in WAL mode waits only while another connection recovers the log; the pool's default applies.
-            sqlite3_busy_timeout(db, 30_000);
+            // A reader in WAL mode waits only while another connection recovers the log: as long as the pool's
+            // connections would (ConnectionFactory's busy_timeout). Read-write, not read-only: a reader may have to
+            // rebuild the log's index (the -shm file) after a crash, which writes.
+            sqlite3_busy_timeout(db, 10_000);
             return handle;
         }
     }
@@ -127,6 +139,8 @@ internal sealed unsafe class SqliteLedgerRowCursor : IAuditRowCursor
 
     public ValueTask<bool> ReadAsync(CancellationToken cancellationToken)
     {
+        // The statement is freed on dispose: stepping it then would read freed memory.
+        ObjectDisposedException.ThrowIf(_disposed, this);
         cancellationToken.ThrowIfCancellationRequested();
         if (_done)
         {
@@ -144,6 +158,10 @@ internal sealed unsafe class SqliteLedgerRowCursor : IAuditRowCursor
 
         if (rc != Row)
         {
+            // A failed pass ends here: no stale body, and no silent restart from the first row on a retry.
+            _done = true;
+            _body = null;
+            _bodyLength = 0;
             throw Error(rc, _db);
         }
 
@@ -172,7 +190,10 @@ internal sealed unsafe class SqliteLedgerRowCursor : IAuditRowCursor
     public ValueTask DisposeAsync()
     {
         // The statement goes first: before its own connection closes, or before the pooled one returns to the pool.
+        _disposed = true;
+        _done = true;
         _body = null;
+        _bodyLength = 0;
         _statement.Dispose();
         _own?.Dispose();
         return _pooled?.DisposeAsync() ?? ValueTask.CompletedTask;

@@ -9,7 +9,10 @@ namespace Warden.Data.Audit;
 /// Microsoft.Data.Sqlite already loads. SQLitePCLRaw's equivalents pass each handle as a <see cref="SafeHandle"/>
 /// (a reference count taken and dropped per call) through a provider interface; a verification pass makes about a
 /// dozen calls per row, and those wrappers cost more than SQLite's own work (docs/benchmarks.md). Here the hot
-/// calls take raw pointers and, for the column accessors (short, never blocking), skip the GC transition.
+/// calls take raw pointers and, for the column accessors, skip the GC transition: they return a value or a pointer
+/// into the current row and never call back into managed code. (A blob or its length read from a column that holds
+/// a number, which only a tampered row has, converts it and allocates under SQLite's memory mutex: short, and never
+/// held across I/O.)
 /// </summary>
 internal static unsafe partial class SqliteNative
 {
