@@ -35,6 +35,13 @@ public sealed record WardenServerOptions
     /// </summary>
     public int GatewayUsageQueueCapacity { get; init; } = Gateway.UsageRecorder.DefaultCapacity;
 
+    /// <summary>
+    /// How long the gateway's record writer lets records gather once one is waiting, so that the calls of that moment
+    /// share one durable write (zero: each write takes what is queued at once). Calls do not wait for it; their
+    /// records become durable that much later.
+    /// </summary>
+    public TimeSpan GatewayUsageGatherWindow { get; init; } = Gateway.UsageRecorder.DefaultGatherWindow;
+
     /// <summary>Name of the org created on first start.</summary>
     public string BootstrapOrg { get; init; } = "default";
 
@@ -90,6 +97,11 @@ public sealed record WardenServerOptions
         if (GatewayUsageQueueCapacity is < 1 or > 1_000_000)
         {
             errors.Add($"GatewayUsageQueueCapacity {GatewayUsageQueueCapacity} must be between 1 and 1,000,000.");
+        }
+
+        if (GatewayUsageGatherWindow < TimeSpan.Zero || GatewayUsageGatherWindow > TimeSpan.FromSeconds(1))
+        {
+            errors.Add($"GatewayUsageGatherWindow {GatewayUsageGatherWindow} must be between 0 and 1 second.");
         }
 
         if (MaxLoginFailures < 1)

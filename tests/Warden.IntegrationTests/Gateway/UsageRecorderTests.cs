@@ -125,6 +125,56 @@ public sealed class UsageRecorderTests
         report.IsIntact.ShouldBeTrue();
     }
 
+    [Fact]
+    public async Task CallsComingFast_ShareWrites_AndALoneCallIsWrittenWithoutWaitingForCompany()
+    {
+        await using var server = await TestServer.StartAsync("sqlite");
+        var services = server.Host.App.Services;
+        var recorder = new UsageRecorder(services.GetRequiredService<ModelUsageStore>(), services.GetRequiredService<AuditLedger>(),
+            server.Time, NullLogger<UsageRecorder>.Instance, new WardenServerOptions { GatewayUsageGatherWindow = TimeSpan.FromMilliseconds(50) });
+        await recorder.StartAsync(CancellationToken.None);
+        try
+        {
+            // One call now and then: each is written in a write of its own, at once, without waiting for company.
+            for (var i = 0; i < 4; i++)
+            {
+                await recorder.EnqueueAsync(Record($"mc_lone{i}_{Guid.NewGuid():N}", server.Time.GetUtcNow()));
+                await recorder.FlushAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+                await Task.Delay(20);
+            }
+
+            recorder.Writes.ShouldBe(4);
+            recorder.GatheredWrites.ShouldBe(0, "a lone call waited for others to join its write");
+
+            // Four calls every millisecond or so (thousands a second) for 1,000 calls: writes wait for company, up to
+            // 64 records each, so there are far fewer writes than calls. Without gathering, each write would take what
+            // queued during the one before (a few records), a hundred writes or more.
+            var ids = new List<string>();
+            for (var i = 0; i < 250; i++)
+            {
+                for (var j = 0; j < 4; j++)
+                {
+                    var id = $"mc_fast{i:D3}{j}_{Guid.NewGuid():N}";
+                    ids.Add(id);
+                    await recorder.EnqueueAsync(Record(id, server.Time.GetUtcNow()));
+                }
+
+                await Task.Delay(1);
+            }
+
+            await recorder.FlushAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+            recorder.GatheredWrites.ShouldBeGreaterThan(0);
+            (recorder.Writes - 4).ShouldBeLessThan(60, $"{recorder.Writes - 4} writes for 1,000 calls, {recorder.GatheredWrites} of them gathered");
+            await using var connection = await server.Db.Connections.OpenAsync();
+            (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM model_usage WHERE id LIKE 'mc_fast%'")).ShouldBe(1000);
+            (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM audit_events WHERE action = 'model.invoke' AND actor_id = 'vk_bp'")).ShouldBe(1004);
+        }
+        finally
+        {
+            await recorder.StopAsync(CancellationToken.None);
+        }
+    }
+
     private static UsageRecorder.CallRecord Record(string id, DateTimeOffset at)
     {
         var usage = new ModelUsageRecord(id, "org_bp", "vk_bp", "user_bp", null, "coder", "vllm", "qwen", "test/1", 200, "success", 10, 20, 0, 42, 3, true, at);
