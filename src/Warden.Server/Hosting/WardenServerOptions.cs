@@ -36,9 +36,9 @@ public sealed record WardenServerOptions
     public int GatewayUsageQueueCapacity { get; init; } = Gateway.UsageRecorder.DefaultCapacity;
 
     /// <summary>
-    /// How long the gateway's record writer lets records gather once one is waiting, so that the calls of that moment
-    /// share one durable write (zero: each write takes what is queued at once). Calls do not wait for it; their
-    /// records become durable that much later.
+    /// When gateway calls come fast (about a thousand a second or more), how long the record writer lets their records
+    /// gather, up to 64, so that they share one durable write (zero: each write takes what is queued at once). Calls
+    /// do not wait for it; their records become durable at most that much later. Between 0 and 1 second.
     /// </summary>
     public TimeSpan GatewayUsageGatherWindow { get; init; } = Gateway.UsageRecorder.DefaultGatherWindow;
 

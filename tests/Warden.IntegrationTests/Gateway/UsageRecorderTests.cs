@@ -175,6 +175,17 @@ public sealed class UsageRecorderTests
         }
     }
 
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(1001)]
+    public void AGatherWindowOutsideZeroToOneSecond_IsRefusedAtStart(int milliseconds)
+    {
+        var errors = new WardenServerOptions { DataDirectory = "/tmp/x", GatewayUsageGatherWindow = TimeSpan.FromMilliseconds(milliseconds) }.Validate();
+
+        errors.ShouldHaveSingleItem().ShouldContain("GatewayUsageGatherWindow");
+        new WardenServerOptions { DataDirectory = "/tmp/x", GatewayUsageGatherWindow = TimeSpan.Zero }.Validate().ShouldBeEmpty();
+    }
+
     private static UsageRecorder.CallRecord Record(string id, DateTimeOffset at)
     {
         var usage = new ModelUsageRecord(id, "org_bp", "vk_bp", "user_bp", null, "coder", "vllm", "qwen", "test/1", 200, "success", 10, 20, 0, 42, 3, true, at);
