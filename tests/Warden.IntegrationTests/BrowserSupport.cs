@@ -19,7 +19,7 @@ internal static class BrowserSupport
         await page.Locator("details.alt summary").ClickAsync();
         await page.GetByTestId("login-token").FillAsync(token);
         await page.GetByTestId("login-token-submit").ClickAsync();
-        await page.WaitForURLAsync("**/o/default");
+        await SignedInAsync(page);
     }
 
     /// <summary>Signs in with a user name and password.</summary>
@@ -29,6 +29,17 @@ internal static class BrowserSupport
         await page.GetByTestId("login-user").FillAsync(user);
         await page.GetByTestId("login-password").FillAsync(password);
         await page.GetByTestId("login-submit").ClickAsync();
-        await page.WaitForURLAsync("**/o/default");
+        await SignedInAsync(page);
+    }
+
+    /// <summary>
+    /// Waits for the org's start page after signing in: its address, then the signed-in header on it. Waiting for the
+    /// address's "load" event instead timed out once in a full run (30 s, after Chromium had reported the network
+    /// idle), so the page's own content is what is waited for.
+    /// </summary>
+    private static async Task SignedInAsync(IPage page)
+    {
+        await page.WaitForURLAsync("**/o/default", new() { WaitUntil = WaitUntilState.Commit });
+        await page.GetByTestId("signed-in-as").WaitForAsync();
     }
 }
