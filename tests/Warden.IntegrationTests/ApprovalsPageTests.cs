@@ -15,7 +15,6 @@ namespace Warden.IntegrationTests;
 public sealed class ApprovalsPageTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
     private const string Org = "default";
-    private static readonly LocatorAssertionsToContainTextOptions Wait = new() { Timeout = 15_000 };
 
     [Fact]
     public async Task Approver_SeesWhatWaitsAcrossSessions_AndApprovesAndRejectsFromThePage()
@@ -55,7 +54,7 @@ public sealed class ApprovalsPageTests(BrowserFixture browser) : IClassFixture<B
         await first.GetByTestId("approval-comment").FillAsync("two files, fine");
         await first.GetByTestId("approve").ClickAsync();
         await page.WaitForURLAsync(url => url.Contains("/approvals?done=approved", StringComparison.Ordinal));
-        await ExpectAsync(page.GetByTestId("approvals-notice"), "Approved: the agent goes on.");
+        await BrowserSupport.ExpectTextAsync(page.GetByTestId("approvals-notice"), "Approved: the agent goes on.");
         var approved = (await store.ApprovalForCallAsync(push.Session.Id, "wc_1"))!;
         approved.State.ShouldBe("approved");
         approved.DecidedBy.ShouldBe("admin");
@@ -80,7 +79,7 @@ public sealed class ApprovalsPageTests(BrowserFixture browser) : IClassFixture<B
         await second.GetByTestId("approval-comment").FillAsync("no piping into sh");
         await second.GetByTestId("reject").ClickAsync();
         await page.WaitForURLAsync(url => url.Contains("/approvals?done=rejected", StringComparison.Ordinal));
-        await ExpectAsync(page.GetByTestId("approvals-notice"), "Rejected");
+        await BrowserSupport.ExpectTextAsync(page.GetByTestId("approvals-notice"), "Rejected");
         var rejected = (await store.ApprovalForCallAsync(shell.Session.Id, "wc_2"))!;
         rejected.State.ShouldBe("rejected");
         rejected.Comment.ShouldBe("no piping into sh");
@@ -154,7 +153,4 @@ public sealed class ApprovalsPageTests(BrowserFixture browser) : IClassFixture<B
         server.Time.Advance(TimeSpan.FromSeconds(1));
         return (session, approval);
     }
-
-    // Waits for the text (the page may still be the one before a form's post).
-    private static Task ExpectAsync(ILocator locator, string text) => Assertions.Expect(locator).ToContainTextAsync(text, Wait);
 }

@@ -8,6 +8,14 @@ internal static class BrowserSupport
     private static readonly string[] ChromiumArgs =
         ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"];
 
+    private static readonly LocatorAssertionsToContainTextOptions TextWait = new() { Timeout = 15_000 };
+
+    /// <summary>
+    /// Waits (with retries, up to 15 s) until <paramref name="locator"/> contains <paramref name="text"/>: after a form
+    /// posts, the page it leaves can still be read for a moment, so text on the new page is awaited, not read once.
+    /// </summary>
+    public static Task ExpectTextAsync(ILocator locator, string text) => Assertions.Expect(locator).ToContainTextAsync(text, TextWait);
+
     /// <summary>Starts headless Chromium from <c>/usr/bin/chromium</c> (tests never download browsers).</summary>
     public static async Task<IBrowser> LaunchAsync(IPlaywright playwright) =>
         await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = "/usr/bin/chromium", Headless = true, Args = ChromiumArgs });

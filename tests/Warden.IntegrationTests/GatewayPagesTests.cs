@@ -16,12 +16,6 @@ public sealed class GatewayPagesTests(BrowserFixture browser) : IClassFixture<Br
 {
     private const string Credential = "sk-page-upstream-credential-0123456789";
 
-    // After a form posts, the page it leaves can still be read for a moment: text on the new page is awaited (with
-    // retries) rather than read once.
-    private static readonly LocatorAssertionsToContainTextOptions Wait = new() { Timeout = 15_000 };
-
-    private static Task ExpectAsync(ILocator locator, string text) => Assertions.Expect(locator).ToContainTextAsync(text, Wait);
-
     [Fact]
     public async Task Admin_AddsProviderRouteKeyAndPrice_SeesTheCallAndItsCost_AndRevokesTheKey()
     {
@@ -41,7 +35,7 @@ public sealed class GatewayPagesTests(BrowserFixture browser) : IClassFixture<Br
         await page.GetByTestId("provider-url").FillAsync(upstream.OpenAIEndpoint.ToString());
         await page.GetByTestId("provider-credential").FillAsync(Credential);
         await page.GetByTestId("provider-save").ClickAsync();
-        await ExpectAsync(page.GetByTestId("models-saved"), "Provider scripted saved");
+        await BrowserSupport.ExpectTextAsync(page.GetByTestId("models-saved"), "Provider scripted saved");
         var providers = await page.GetByTestId("providers").InnerTextAsync();
         providers.ShouldContain("scripted");
         providers.ShouldContain("openai-compatible");
@@ -52,7 +46,7 @@ public sealed class GatewayPagesTests(BrowserFixture browser) : IClassFixture<Br
         await page.GetByTestId("route-name").FillAsync("chat");
         await page.GetByTestId("route-targets").FillAsync("scripted:scripted-gpt");
         await page.GetByTestId("route-save").ClickAsync();
-        await ExpectAsync(page.GetByTestId("models-saved"), "Route chat saved");
+        await BrowserSupport.ExpectTextAsync(page.GetByTestId("models-saved"), "Route chat saved");
         var routes = await page.GetByTestId("routes").InnerTextAsync();
         routes.ShouldContain("scripted:scripted-gpt");
         routes.ShouldContain("healthy");
@@ -64,7 +58,7 @@ public sealed class GatewayPagesTests(BrowserFixture browser) : IClassFixture<Br
         await page.GetByTestId("price-input").FillAsync("3");
         await page.GetByTestId("price-output").FillAsync("6");
         await page.GetByTestId("price-save").ClickAsync();
-        await ExpectAsync(page.GetByTestId("prices").Locator("tr", new() { HasText = "scripted-gpt" }), "$3.00");
+        await BrowserSupport.ExpectTextAsync(page.GetByTestId("prices").Locator("tr", new() { HasText = "scripted-gpt" }), "$3.00");
 
         // A key with a budget and capture; its secret is on this one page and works against the gateway.
         await page.GetByRole(AriaRole.Link, new() { Name = "Keys", Exact = true }).ClickAsync();
@@ -72,11 +66,11 @@ public sealed class GatewayPagesTests(BrowserFixture browser) : IClassFixture<Br
         await page.GetByTestId("key-budget").FillAsync("1");
         await page.GetByTestId("key-capture").CheckAsync();
         await page.GetByTestId("key-create").ClickAsync();
-        await ExpectAsync(page.GetByTestId("keys"), "page-key");
+        await BrowserSupport.ExpectTextAsync(page.GetByTestId("keys"), "page-key");
         var secret = (await page.GetByTestId("new-key").InnerTextAsync()).Trim();
         secret.ShouldStartWith("wvk_");
         (await page.GetByTestId("gateway-url").InnerTextAsync()).ShouldBe(server.BaseAddress.ToString() + "v1");
-        await ExpectAsync(page.GetByTestId("keys"), "page-key");
+        await BrowserSupport.ExpectTextAsync(page.GetByTestId("keys"), "page-key");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "ui-model-key-created.png"), FullPage = true });
 
         using var gateway = server.Http(secret);
@@ -102,30 +96,30 @@ public sealed class GatewayPagesTests(BrowserFixture browser) : IClassFixture<Br
         await page.GetByTestId("usage-days").SelectOptionAsync("1");
         await page.GetByTestId("usage-show").ClickAsync();
         await page.WaitForURLAsync("**/models/usage?group=model&days=1");
-        await ExpectAsync(page.GetByTestId("usage-totals"), "scripted-gpt");
+        await BrowserSupport.ExpectTextAsync(page.GetByTestId("usage-totals"), "scripted-gpt");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "ui-model-usage.png"), FullPage = true });
 
         var missing = await page.GotoAsync("o/default/models/usage/mu_nothing_here");
         missing!.Status.ShouldBe(404);
-        await ExpectAsync(page.Locator(".banner.error"), "Capture 'mu_nothing_here' was not found");
+        await BrowserSupport.ExpectTextAsync(page.Locator(".banner.error"), "Capture 'mu_nothing_here' was not found");
         await page.GoBackAsync();
         await page.GetByTestId("capture-link").First.ClickAsync();
-        await ExpectAsync(page.GetByTestId("capture-request"), "hello from the page test");
-        await ExpectAsync(page.GetByTestId("capture-response"), "ok");
+        await BrowserSupport.ExpectTextAsync(page.GetByTestId("capture-request"), "hello from the page test");
+        await BrowserSupport.ExpectTextAsync(page.GetByTestId("capture-response"), "ok");
 
         // Keys: the budget shows what was spent; the secret is not shown again; revoking stops the gateway at once.
         await page.GotoAsync("o/default/models/keys");
-        await ExpectAsync(page.Locator("tr[data-key=page-key]"), "$0.006 / $1.00 total");
+        await BrowserSupport.ExpectTextAsync(page.Locator("tr[data-key=page-key]"), "$0.006 / $1.00 total");
         (await page.ContentAsync()).ShouldNotContain(secret);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "ui-model-keys.png"), FullPage = true });
         await page.GetByTestId("key-revoke").ClickAsync();
-        await ExpectAsync(page.Locator("tr[data-key=page-key]"), "revoked");
+        await BrowserSupport.ExpectTextAsync(page.Locator("tr[data-key=page-key]"), "revoked");
         var refused = await gateway.PostAsJsonAsync("v1/chat/completions", new { model = "chat", messages = new[] { new { role = "user", content = "again" } } });
         refused.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
 
         // The pages also answer under /orgs/, the API's spelling.
         await page.GotoAsync("orgs/default/models");
-        await ExpectAsync(page.GetByTestId("routes"), "chat");
+        await BrowserSupport.ExpectTextAsync(page.GetByTestId("routes"), "chat");
         (await page.ContentAsync()).ShouldNotContain(Credential);
     }
 
@@ -141,8 +135,8 @@ public sealed class GatewayPagesTests(BrowserFixture browser) : IClassFixture<Br
         await BrowserSupport.SignInWithPasswordAsync(page, "mia", "member password 1");
 
         await page.GotoAsync("o/default/models");
-        await ExpectAsync(page.GetByTestId("providers"), "upstream");
-        await ExpectAsync(page.GetByTestId("routes"), "upstream:gpt-x");
+        await BrowserSupport.ExpectTextAsync(page.GetByTestId("providers"), "upstream");
+        await BrowserSupport.ExpectTextAsync(page.GetByTestId("routes"), "upstream:gpt-x");
         (await page.GetByTestId("provider-save").CountAsync()).ShouldBe(0);
         (await page.GetByTestId("route-save").CountAsync()).ShouldBe(0);
         (await page.GetByRole(AriaRole.Button, new() { Name = "Delete" }).CountAsync()).ShouldBe(0);
@@ -197,7 +191,7 @@ public sealed class GatewayPagesTests(BrowserFixture browser) : IClassFixture<Br
         (await admin.ListVirtualKeysAsync("default")).Single(k => k.Name == "admin-key").RevokedAt.ShouldBeNull();
         var capture = await page.GotoAsync("o/default/models/usage/mu_anything");
         capture!.Status.ShouldBe(403);
-        await ExpectAsync(page.Locator(".banner.error"), "Captured prompts are for owners, admins and auditors");
+        await BrowserSupport.ExpectTextAsync(page.Locator(".banner.error"), "Captured prompts are for owners, admins and auditors");
 
         var providers = await admin.ListModelProvidersAsync("default");
         providers.Single().BaseUrl.ShouldBe("http://127.0.0.1:9/v1/");
@@ -219,26 +213,26 @@ public sealed class GatewayPagesTests(BrowserFixture browser) : IClassFixture<Br
         await page.GetByTestId("provider-credential").FillAsync(Credential);
         var response = await page.RunAndWaitForResponseAsync(() => page.GetByTestId("provider-save").ClickAsync(), r => r.Request.Method == "POST");
         response.Status.ShouldBe(400);
-        await ExpectAsync(page.Locator(".banner.error"), "Invalid base URL 'not a url'");
+        await BrowserSupport.ExpectTextAsync(page.Locator(".banner.error"), "Invalid base URL 'not a url'");
         (await page.GetByTestId("provider-name").InputValueAsync()).ShouldBe("broken", "the rest of the form is kept to fix");
         (await page.ContentAsync()).ShouldNotContain(Credential);
 
         await page.GetByTestId("provider-url").FillAsync("http://127.0.0.1:9/v1/");
         await page.GetByTestId("provider-save").ClickAsync();
-        await ExpectAsync(page.GetByTestId("providers"), "broken");
-        await ExpectAsync(page.GetByTestId("providers"), "none");
+        await BrowserSupport.ExpectTextAsync(page.GetByTestId("providers"), "broken");
+        await BrowserSupport.ExpectTextAsync(page.GetByTestId("providers"), "none");
 
         await page.GetByTestId("route-name").FillAsync("chat");
         await page.GetByTestId("route-targets").FillAsync("broken:model-a\nno-colon-here");
         await page.GetByTestId("route-save").ClickAsync();
-        await ExpectAsync(page.Locator(".banner.error"), "Invalid target line 'no-colon-here'");
+        await BrowserSupport.ExpectTextAsync(page.Locator(".banner.error"), "Invalid target line 'no-colon-here'");
         (await page.GetByTestId("route-targets").InputValueAsync()).ShouldContain("no-colon-here");
         await page.GetByTestId("route-targets").FillAsync("ghost:model-a");
         await page.GetByTestId("route-save").ClickAsync();
-        await ExpectAsync(page.Locator(".banner.error"), "Unknown provider(s): ghost");
+        await BrowserSupport.ExpectTextAsync(page.Locator(".banner.error"), "Unknown provider(s): ghost");
         await page.GetByTestId("route-targets").FillAsync("broken:model-a@0");
         await page.GetByTestId("route-save").ClickAsync();
-        await ExpectAsync(page.Locator(".banner.error"), "Invalid weight");
+        await BrowserSupport.ExpectTextAsync(page.Locator(".banner.error"), "Invalid weight");
         (await page.GetByTestId("routes").InnerTextAsync()).ShouldNotContain("chat");
 
         // Live health per target, as the gateway sees it: one failure degrades, three cool a target down.
@@ -246,7 +240,7 @@ public sealed class GatewayPagesTests(BrowserFixture browser) : IClassFixture<Br
         await page.GetByTestId("route-fallbacks").FillAsync("broken:model-b");
         await page.GetByTestId("route-save").ClickAsync();
         // Saved before the next navigation, which would otherwise cancel the form's request.
-        await ExpectAsync(page.GetByTestId("models-saved"), "Route chat saved");
+        await BrowserSupport.ExpectTextAsync(page.GetByTestId("models-saved"), "Route chat saved");
         var health = server.Host.App.Services.GetRequiredService<TargetHealth>();
         var orgId = (await admin.GetOrgAsync("default")).Id;
         health.Failure(orgId, "broken", "model-a", "connection refused");
@@ -257,15 +251,15 @@ public sealed class GatewayPagesTests(BrowserFixture browser) : IClassFixture<Br
 
         await page.GotoAsync("o/default/models");
         var routes = page.GetByTestId("routes");
-        await ExpectAsync(routes.Locator("li", new() { HasText = "broken:model-a" }), "degraded");
-        await ExpectAsync(routes.Locator("li", new() { HasText = "broken:model-a" }), "connection refused");
-        await ExpectAsync(routes.Locator("li", new() { HasText = "broken:model-b" }), "cooling-down until");
-        await ExpectAsync(routes.Locator("li", new() { HasText = "broken:model-b" }), "upstream answered 503");
+        await BrowserSupport.ExpectTextAsync(routes.Locator("li", new() { HasText = "broken:model-a" }), "degraded");
+        await BrowserSupport.ExpectTextAsync(routes.Locator("li", new() { HasText = "broken:model-a" }), "connection refused");
+        await BrowserSupport.ExpectTextAsync(routes.Locator("li", new() { HasText = "broken:model-b" }), "cooling-down until");
+        await BrowserSupport.ExpectTextAsync(routes.Locator("li", new() { HasText = "broken:model-b" }), "upstream answered 503");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "ui-models-health.png"), FullPage = true });
 
         // A provider a route still uses cannot be deleted; the page says which route.
         await page.GetByTestId("providers").GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
-        await ExpectAsync(page.Locator(".banner.error"), "used by route(s) chat");
+        await BrowserSupport.ExpectTextAsync(page.Locator(".banner.error"), "used by route(s) chat");
 
         await page.GotoAsync("o/default/models/keys");
         await page.GetByTestId("key-name").FillAsync("bad");
@@ -273,7 +267,7 @@ public sealed class GatewayPagesTests(BrowserFixture browser) : IClassFixture<Br
         await page.GetByTestId("key-owner").FillAsync("no-such-team");
         var missingTeam = await page.RunAndWaitForResponseAsync(() => page.GetByTestId("key-create").ClickAsync(), r => r.Request.Method == "POST");
         missingTeam.Status.ShouldBe(400, "something the form names that is not there is the form's problem");
-        await ExpectAsync(page.Locator(".banner.error"), "Team 'no-such-team' was not found");
+        await BrowserSupport.ExpectTextAsync(page.Locator(".banner.error"), "Team 'no-such-team' was not found");
         (await page.GetByTestId("new-key").CountAsync()).ShouldBe(0);
 
         await page.GotoAsync("o/default/models/usage");
@@ -281,6 +275,6 @@ public sealed class GatewayPagesTests(BrowserFixture browser) : IClassFixture<Br
         await page.GetByTestId("price-input").FillAsync("-1");
         await page.GetByTestId("price-output").FillAsync("1");
         await page.GetByTestId("price-save").ClickAsync();
-        await ExpectAsync(page.Locator(".banner.error"), "between 0 and 100000");
+        await BrowserSupport.ExpectTextAsync(page.Locator(".banner.error"), "between 0 and 100000");
     }
 }

@@ -85,7 +85,7 @@ public sealed partial class UsageRecorder : BackgroundService
     /// <summary>How many calls found the queue full and waited (or are waiting) for room.</summary>
     public long FullWaits => Interlocked.Read(ref _fullWaits);
 
-    /// <summary>The time those calls waited in total, in <see cref="System.Diagnostics.Stopwatch"/> ticks.</summary>
+    /// <summary>The time those calls waited in total, in <see cref="Stopwatch"/> ticks.</summary>
     public long FullWaitTicks => Interlocked.Read(ref _fullWaitTicks);
 
     /// <summary>Batches written since start (each one durable write of its usage rows and audit events).</summary>
@@ -115,7 +115,7 @@ public sealed partial class UsageRecorder : BackgroundService
 
     private async ValueTask WaitForRoomAsync(CallRecord record)
     {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var started = Stopwatch.GetTimestamp();
         Interlocked.Increment(ref _fullWaits);
         try
         {
@@ -130,7 +130,7 @@ public sealed partial class UsageRecorder : BackgroundService
         }
         finally
         {
-            Interlocked.Add(ref _fullWaitTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
+            Interlocked.Add(ref _fullWaitTicks, Stopwatch.GetTimestamp() - started);
         }
     }
 
