@@ -289,7 +289,7 @@ public static class GatewayBenchmark
             Console.WriteLine($"| peak working set of the process (VmHWM) | | | {Mb(after["peak"])} |");
             Console.WriteLine($"| for scale: the bare forwarder's process after the runs | {Mb(fAfter["allocated"])} | {Mb(fAfter["committed"])} | {Mb(fAfter["ws"])} (peak {Mb(fAfter["peak"])}) |");
             Console.WriteLine();
-            Console.WriteLine($"After the runs the gateway's working set is {Mb(after["anon"])} MB private (RssAnon) and {Mb(after["file"])} MB mapped files (RssFile: the runtime's and the app's binaries, shared with other .NET processes).");
+            Console.WriteLine($"After the runs the gateway's working set is {Mb(after["anon"])} MB private (RssAnon) and {Mb(after["file"])} MB mapped files (RssFile: the runtime's and the app's binaries, shared with other .NET processes) and {Mb(after["shmem"])} MB shared memory (RssShmem: the runtime's double mapping of JIT-compiled code). glibc's malloc holds {Mb(after["mallocfree"])} MB free; the server gave free native memory back {after["trims"]} times, {after["trimus"] / 1000.0:0.0} ms in all (NativeMemoryTrimmer).");
             Console.WriteLine();
             failed |= await CheckRecordsAsync();
             return failed;

@@ -23,6 +23,9 @@ public static class GatewayServerChild
     /// <summary>The prefix of every protocol line on standard output.</summary>
     public const string Prefix = "@bench ";
 
+    /// <summary>The server's native memory trimmer, for its counters in the memory reply (none in a bare forwarder).</summary>
+    private static NativeMemoryTrimmer? s_trimmer;
+
     /// <summary>
     /// Runs the server (or, with <c>--forwarder-only</c>, only a <see cref="BareForwarder"/>) until standard input
     /// closes or says <c>quit</c>.
@@ -49,6 +52,7 @@ public static class GatewayServerChild
         };
         await using var host = await WardenServerHost.CreateAsync(options, logging: l => l.SetMinimumLevel(LogLevel.Warning));
         await host.StartAsync();
+        s_trimmer = host.App.Services.GetRequiredService<NativeMemoryTrimmer>();
         Reply($"ready {host.BaseAddress} {host.AdminToken}");
         return await CommandsAsync(host.App.Services.GetRequiredService<UsageRecorder>(), host.App.Services.GetRequiredService<ConnectionFactory>());
     }
@@ -109,7 +113,7 @@ public static class GatewayServerChild
         var info = GC.GetGCMemoryInfo();
         using var self = Process.GetCurrentProcess();
         return string.Create(CultureInfo.InvariantCulture,
-            $"mem heap={info.HeapSizeBytes} allocated={GC.GetTotalMemory(false)} churn={GC.GetTotalAllocatedBytes(false)} cpu={(long)self.TotalProcessorTime.TotalMicroseconds} committed={info.TotalCommittedBytes} ws={Environment.WorkingSet} peak={self.PeakWorkingSet64} {Status("RssAnon", "anon")} {Status("RssFile", "file")} gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)} server={(GCSettings.IsServerGC ? 1 : 0)} threads={ThreadPool.ThreadCount} queued={ThreadPool.PendingWorkItemCount} minthreads={MinThreads()} jit={System.Runtime.JitInfo.GetCompiledMethodCount()} jitus={(long)System.Runtime.JitInfo.GetCompilationTime().TotalMicroseconds} gcpauseus={(long)GC.GetTotalPauseDuration().TotalMicroseconds}");
+            $"mem heap={info.HeapSizeBytes} allocated={GC.GetTotalMemory(false)} churn={GC.GetTotalAllocatedBytes(false)} cpu={(long)self.TotalProcessorTime.TotalMicroseconds} committed={info.TotalCommittedBytes} ws={Environment.WorkingSet} peak={self.PeakWorkingSet64} {Status("RssAnon", "anon")} {Status("RssFile", "file")} {Status("RssShmem", "shmem")} mallocfree={NativeMemoryTrimmer.FreeBytes()} trims={s_trimmer?.Trims ?? -1} trimus={(long)(s_trimmer?.TrimTime.TotalMicroseconds ?? -1)} gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)} server={(GCSettings.IsServerGC ? 1 : 0)} threads={ThreadPool.ThreadCount} queued={ThreadPool.PendingWorkItemCount} minthreads={MinThreads()} jit={System.Runtime.JitInfo.GetCompiledMethodCount()} jitus={(long)System.Runtime.JitInfo.GetCompilationTime().TotalMicroseconds} gcpauseus={(long)GC.GetTotalPauseDuration().TotalMicroseconds}");
     }
 
     /// <summary>A field of /proc/self/status in bytes (private and file-backed resident memory), as name=value.</summary>

@@ -47,8 +47,9 @@ public static class UiEndpoints
     /// <summary>
     /// The changing parts of a session page (header, entries after <paramref name="after"/>, approvals) as HTML, for the
     /// page's script to swap in when the session's event stream reports a change. The stores check the actor as for the page.
+    /// Declared as <see cref="IResult"/>: the request delegate generator cannot see the types Razor generates.
     /// </summary>
-    private static async Task<RazorComponentResult<SessionLiveView>> SessionLiveAsync(string org, string id, long? after, HttpContext ctx, AgentSessionStore store, OrgStore orgs)
+    private static async Task<IResult> SessionLiveAsync(string org, string id, long? after, HttpContext ctx, AgentSessionStore store, OrgStore orgs)
     {
         var actor = ctx.GetActor();
         var entries = await store.EventsAsync(actor, org, id, after ?? 0, SessionLiveView.MaxEntries, ctx.RequestAborted);

@@ -197,6 +197,8 @@ public sealed class WardenServerHost : IAsyncDisposable
         builder.Services.AddWardenWorkers();
         builder.Services.AddWardenGit();
         builder.Services.AddWardenSessions(options);
+        builder.Services.AddSingleton<NativeMemoryTrimmer>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<NativeMemoryTrimmer>());
 
         var app = builder.Build();
         app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = null, SuppressDiagnosticsCallback = _ => true });

@@ -42,6 +42,12 @@ public sealed record WardenServerOptions
     /// </summary>
     public TimeSpan GatewayUsageGatherWindow { get; init; } = Gateway.UsageRecorder.DefaultGatherWindow;
 
+    /// <summary>
+    /// How often the server gives back to the OS the memory native code (the JIT, SQLite) has freed but glibc's
+    /// <c>malloc</c> still holds (<see cref="NativeMemoryTrimmer"/>); zero turns it off. Zero, or 1 second to 1 hour.
+    /// </summary>
+    public TimeSpan NativeMemoryTrimInterval { get; init; } = NativeMemoryTrimmer.DefaultInterval;
+
     /// <summary>Name of the org created on first start.</summary>
     public string BootstrapOrg { get; init; } = "default";
 
@@ -102,6 +108,11 @@ public sealed record WardenServerOptions
         if (GatewayUsageGatherWindow < TimeSpan.Zero || GatewayUsageGatherWindow > TimeSpan.FromSeconds(1))
         {
             errors.Add($"GatewayUsageGatherWindow {GatewayUsageGatherWindow} must be between 0 and 1 second.");
+        }
+
+        if (NativeMemoryTrimInterval != TimeSpan.Zero && (NativeMemoryTrimInterval < TimeSpan.FromSeconds(1) || NativeMemoryTrimInterval > TimeSpan.FromHours(1)))
+        {
+            errors.Add($"NativeMemoryTrimInterval {NativeMemoryTrimInterval} must be zero (off) or between 1 second and 1 hour.");
         }
 
         if (MaxLoginFailures < 1)
