@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
@@ -159,7 +160,13 @@ public sealed class UsageRecorderTests
                     await recorder.EnqueueAsync(Record(id, server.Time.GetUtcNow()));
                 }
 
-                await Task.Delay(1);
+                // A millisecond, waited for on the CPU: Task.Delay(1) takes a timer tick or more on a loaded machine,
+                // which slowed the calls below the rate at which writes gather (a full run once saw 61 writes).
+                var until = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 1000;
+                while (Stopwatch.GetTimestamp() < until)
+                {
+                    Thread.SpinWait(20);
+                }
             }
 
             await recorder.FlushAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
