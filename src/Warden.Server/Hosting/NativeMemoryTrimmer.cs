@@ -14,7 +14,7 @@ namespace Warden.Server.Hosting;
 /// <c>malloc</c>. glibc returns freed memory to the OS only from the top of each arena, so what the JIT frees after
 /// compiling (most of it, and most of the load-time compilation happens in the first minute) stays resident:
 /// measured in the gateway benchmark at load, 27 MB of arenas held 10 MB in use, and one <c>malloc_trim</c>
-/// dropped the working set by 12.6 MB (docs/benchmarks.md, model gateway, "2026-12-07 16:20–17:30 UTC").
+/// dropped the working set by 12.6 MB (docs/benchmarks.md, model gateway, "2026-12-07 16:20–17:47 UTC").
 /// </para>
 /// <para>
 /// Every <see cref="WardenServerOptions.NativeMemoryTrimInterval"/> this service reads how much <c>malloc</c> holds
