@@ -150,14 +150,11 @@ public sealed class UsageRecorderTests
             // Four calls every millisecond or so (thousands a second) for 1,000 calls: writes wait for company, up to
             // 64 records each, so there are far fewer writes than calls. Without gathering, each write would take what
             // queued during the one before (a few records), a hundred writes or more.
-            var ids = new List<string>();
             for (var i = 0; i < 250; i++)
             {
                 for (var j = 0; j < 4; j++)
                 {
-                    var id = $"mc_fast{i:D3}{j}_{Guid.NewGuid():N}";
-                    ids.Add(id);
-                    await recorder.EnqueueAsync(Record(id, server.Time.GetUtcNow()));
+                    await recorder.EnqueueAsync(Record($"mc_fast{i:D3}{j}_{Guid.NewGuid():N}", server.Time.GetUtcNow()));
                 }
 
                 // A millisecond, waited for on the CPU: Task.Delay(1) takes a timer tick or more on a loaded machine,

@@ -21,7 +21,7 @@ public sealed class NativeMemoryTrimmerTests
         NativeMemoryTrimmer.IsSupported.ShouldBe(OperatingSystem.IsLinux(), "Warden's Linux targets (Debian) use glibc");
         var trimmer = new NativeMemoryTrimmer(new WardenServerOptions(), NullLogger<NativeMemoryTrimmer>.Instance);
 
-        using (var freed = FreedBelowALiveBlock())
+        using (var freed = FreedBetweenLiveBlocks())
         {
             var before = RssAnonBytes();
             NativeMemoryTrimmer.FreeBytes().ShouldBeGreaterThanOrEqualTo((long)Blocks * BlockBytes * 63 / 64);
@@ -47,7 +47,7 @@ public sealed class NativeMemoryTrimmerTests
         var trimmer = server.Host.App.Services.GetRequiredService<NativeMemoryTrimmer>();
         var idle = off.Host.App.Services.GetRequiredService<NativeMemoryTrimmer>();
 
-        using var freed = FreedBelowALiveBlock();
+        using var freed = FreedBetweenLiveBlocks();
         var deadline = DateTime.UtcNow.AddSeconds(15);
         while (trimmer.Trims == 0 && DateTime.UtcNow < deadline)
         {
@@ -74,7 +74,7 @@ public sealed class NativeMemoryTrimmerTests
     /// keep the freed runs from joining the top of the arena, where <c>free</c> itself could give them back.
     /// Disposing frees the live blocks.
     /// </summary>
-    private static unsafe LiveBlocks FreedBelowALiveBlock()
+    private static unsafe LiveBlocks FreedBetweenLiveBlocks()
     {
         var blocks = new nint[Blocks];
         for (var i = 0; i < Blocks; i++)
