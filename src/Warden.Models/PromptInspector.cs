@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Warden.Audit.Redaction;
@@ -28,6 +30,10 @@ public sealed class PromptInspector
     {
         "image", "image_url", "input_image", "input_audio", "input_file", "file", "document", "redacted_thinking",
     };
+
+    // The same two sets as UTF-8, for the walk over a parsed request, which compares names without making strings.
+    private static readonly byte[][] SkippedKeyNames = [.. SkippedKeys.Select(System.Text.Encoding.UTF8.GetBytes)];
+    private static readonly byte[][] SkippedPartTypeNames = [.. SkippedPartTypes.Select(System.Text.Encoding.UTF8.GetBytes)];
 
     private readonly AuditRedactor _redactor;
 
@@ -144,16 +150,18 @@ public sealed class PromptInspector
         switch (element.ValueKind)
         {
             case JsonValueKind.Object:
-                if (element.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && SkippedPartTypes.Contains(type.GetString()!))
+                if (element.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && EqualsAny(type, SkippedPartTypeNames))
                 {
                     return;
                 }
 
+                // Names are compared as they are in the request and kept as properties: a string of one is made only
+                // to name the place of a finding.
                 foreach (var property in element.EnumerateObject())
                 {
-                    if (property.Value.ValueKind != JsonValueKind.Null && !SkippedKeys.Contains(property.Name))
+                    if (property.Value.ValueKind != JsonValueKind.Null && !NameEqualsAny(property, SkippedKeyNames))
                     {
-                        path.Push(property.Name);
+                        path.Push(property);
                         Walk(property.Value, path, findings);
                         path.Pop();
                     }
@@ -171,11 +179,69 @@ public sealed class PromptInspector
 
                 break;
             case JsonValueKind.String:
-                Scan(element.GetString()!, path, null, findings);
+                if (MayFind(element))
+                {
+                    Scan(element.GetString()!, path, null, findings);
+                }
+
                 break;
             default:
                 break;
         }
+    }
+
+    /// <summary>
+    /// False when <see cref="Scan(string, Path, string, FindingSet)"/> would find nothing in the string
+    /// <paramref name="element"/>. Most texts of a request hold no secret and no personal data, and a long
+    /// conversation is inspected again at every call, so the text is unescaped into a rented buffer and checked
+    /// there; a string of it is made only when it might hold something.
+    /// </summary>
+    private bool MayFind(JsonElement element)
+    {
+        var raw = JsonMarshal.GetRawUtf8Value(element);
+        char[]? rented = null;
+        // Unescaped, a JSON string has at most as many UTF-16 chars as its raw form has bytes.
+        Span<char> buffer = raw.Length <= 512 ? stackalloc char[512] : (rented = ArrayPool<char>.Shared.Rent(raw.Length));
+        try
+        {
+            var reader = new Utf8JsonReader(raw);
+            reader.Read();
+            var text = buffer[..reader.CopyString(buffer)];
+            return _redactor.MayRedact(text) || (MayContainPii(text) && PiiPatterns.Pii().IsMatch(text));
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<char>.Shared.Return(rented);
+            }
+        }
+    }
+
+    private static bool EqualsAny(JsonElement value, byte[][] candidates)
+    {
+        foreach (var candidate in candidates)
+        {
+            if (value.ValueEquals(candidate))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool NameEqualsAny(JsonProperty property, byte[][] candidates)
+    {
+        foreach (var candidate in candidates)
+        {
+            if (property.NameEquals(candidate))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Walks one node, redacting; <paramref name="parent"/> with <paramref name="key"/> (an object) or <paramref name="index"/> (an array) is where it sits, for replacing it.</summary>
@@ -242,19 +308,22 @@ public sealed class PromptInspector
     /// <summary>Where the walk is (<c>messages[0].content</c>), kept as parts and written out only for a finding.</summary>
     private sealed class Path
     {
-        private readonly List<(string? Key, int Index)> _parts = new(8);
+        private readonly List<(string? Key, JsonProperty? Property, int Index)> _parts = new(8);
 
-        public void Push(string key) => _parts.Add((key, 0));
+        public void Push(string key) => _parts.Add((key, null, 0));
 
-        public void Push(int index) => _parts.Add((null, index));
+        public void Push(JsonProperty property) => _parts.Add((null, property, 0));
+
+        public void Push(int index) => _parts.Add((null, null, index));
 
         public void Pop() => _parts.RemoveAt(_parts.Count - 1);
 
         public override string ToString()
         {
             var text = new System.Text.StringBuilder();
-            foreach (var (key, index) in _parts)
+            foreach (var (name, property, index) in _parts)
             {
+                var key = name ?? property?.Name;
                 if (key is null)
                 {
                     text.Append('[').Append(index.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append(']');
@@ -275,7 +344,7 @@ public sealed class PromptInspector
     }
 
     // Every PII shape needs a digit or an '@'.
-    private static bool MayContainPii(string text) => text.AsSpan().IndexOfAnyInRange('0', '9') >= 0 || text.Contains('@', StringComparison.Ordinal);
+    private static bool MayContainPii(ReadOnlySpan<char> text) => text.IndexOfAnyInRange('0', '9') >= 0 || text.Contains('@');
 
     /// <summary>Counts the markers the redactor added (markers already in the original text are not findings).</summary>
     private static void CountMarkers(string redacted, string original, string location, FindingSet findings)

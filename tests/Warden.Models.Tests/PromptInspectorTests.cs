@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Warden.Audit.Redaction;
 
@@ -7,30 +8,35 @@ public sealed class PromptInspectorTests
 {
     private static readonly PromptInspector Inspector = new();
 
+    public static readonly TheoryData<string, string> EachKind = new()
+    {
+        { "my key is sk-proj-abcDEF1234567890abcdefGHIJ", "openai_key" },
+        { "sk-ant-api03-abcdefghijklmnop1234567890", "anthropic_key" },
+        { "AKIAIOSFODNN7EXAMPLE is the key", "aws_access_key" },
+        { "temp ASIAIOSFODNN7EXAMPLE", "aws_access_key" },
+        { "token ghp_abcdefghijklmnopqrstuvwxyz0123456789", "github_token" },
+        { "gho_abcdefghijklmnopqrstuvwxyz0123456789", "github_token" },
+        { "ghs_abcdefghijklmnopqrstuvwxyz0123456789", "github_token" },
+        { "github_pat_11ABCDEFG0123456789_abcdefghij", "github_token" },
+        { "xoxb-1234567890-abcdefghij", "slack_token" },
+        { "AIzaSyD-abcdefghijklmnopqrstuvwxyz012345", "google_api_key" },
+        { "use wdn_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "warden_token" },
+        { "use wik_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "warden_ingest_key" },
+        { "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U", "jwt" },
+        { "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----", "private_key" },
+        { "connect to postgres://admin:hunter2@db.internal:5432/app", "url_password" },
+        { "mail jane.doe+test@example.co.uk please", "email" },
+        { "SSN 123-45-6789", "us_ssn" },
+        { "card 4111 1111 1111 1111 exp 12/29", "payment_card" },
+        { "card 5555-5555-5555-4444", "payment_card" },
+        { "amex 378282246310005", "payment_card" },
+        { "IBAN DE89 3704 0044 0532 0130 00", "iban" },
+        { "GB82WEST12345698765432", "iban" },
+        { "call +14155552671 now", "phone" },
+    };
+
     [Theory]
-    [InlineData("my key is sk-proj-abcDEF1234567890abcdefGHIJ", "openai_key")]
-    [InlineData("sk-ant-api03-abcdefghijklmnop1234567890", "anthropic_key")]
-    [InlineData("AKIAIOSFODNN7EXAMPLE is the key", "aws_access_key")]
-    [InlineData("temp ASIAIOSFODNN7EXAMPLE", "aws_access_key")]
-    [InlineData("token ghp_abcdefghijklmnopqrstuvwxyz0123456789", "github_token")]
-    [InlineData("gho_abcdefghijklmnopqrstuvwxyz0123456789", "github_token")]
-    [InlineData("ghs_abcdefghijklmnopqrstuvwxyz0123456789", "github_token")]
-    [InlineData("github_pat_11ABCDEFG0123456789_abcdefghij", "github_token")]
-    [InlineData("xoxb-1234567890-abcdefghij", "slack_token")]
-    [InlineData("AIzaSyD-abcdefghijklmnopqrstuvwxyz012345", "google_api_key")]
-    [InlineData("use wdn_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "warden_token")]
-    [InlineData("use wik_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "warden_ingest_key")]
-    [InlineData("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U", "jwt")]
-    [InlineData("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----", "private_key")]
-    [InlineData("connect to postgres://admin:hunter2@db.internal:5432/app", "url_password")]
-    [InlineData("mail jane.doe+test@example.co.uk please", "email")]
-    [InlineData("SSN 123-45-6789", "us_ssn")]
-    [InlineData("card 4111 1111 1111 1111 exp 12/29", "payment_card")]
-    [InlineData("card 5555-5555-5555-4444", "payment_card")]
-    [InlineData("amex 378282246310005", "payment_card")]
-    [InlineData("IBAN DE89 3704 0044 0532 0130 00", "iban")]
-    [InlineData("GB82WEST12345698765432", "iban")]
-    [InlineData("call +14155552671 now", "phone")]
+    [MemberData(nameof(EachKind))]
     public void Inspect_DetectsEachKind(string text, string kind)
     {
         var body = Chat(text);
@@ -40,6 +46,33 @@ public sealed class PromptInspectorTests
         findings.ShouldContain(new InspectionFinding(kind, "messages[0].content", 1));
         var redacted = Json.Str(body["messages"]![0]!["content"]);
         redacted.ShouldContain($"[REDACTED:{kind}]");
+    }
+
+    [Theory]
+    [MemberData(nameof(EachKind))]
+    public void Inspect_ReadOnlyPass_FindsEachKind_InEscapedAndLongTexts(string text, string kind)
+    {
+        // The read-only walk unescapes each string into a buffer (on the stack up to 512 chars, rented above) and
+        // makes a string only when something might be found: escapes before and after the secret, and a text too long
+        // for the stack, must not hide it.
+        var escaped = """line one\n\"quoted\" caf\u00e9 \\ tab\t """ + JsonEncodedText.Encode(text).Value + """ \u2603 end""";
+        var longText = new string('x', 3000) + """\n""" + JsonEncodedText.Encode(text).Value;
+        foreach (var json in new[] { escaped, longText })
+        {
+            using var document = JsonDocument.Parse($$"""{"model":"m","messages":[{"role":"user","content":"clean"},{"role":"user","content":"{{json}}"}]}""");
+
+            Inspector.Inspect(WireFormat.OpenAIChat, document.RootElement).ShouldContain(new InspectionFinding(kind, "messages[1].content", 1));
+        }
+    }
+
+    [Fact]
+    public void Inspect_ReadOnlyPass_NamesEscapedPropertyNamesAndSkipsKnownKeys()
+    {
+        // Property names are compared in their raw form: an escaped "role" is still a skipped key, and an escaped
+        // other name is named unescaped in the finding.
+        using var document = JsonDocument.Parse("""{"messages":[{"\u0072ole":"a@b.io","id":"a@b.io","n\u00f6te":"a@b.io","content":[{"type":"im\u0061ge","text":"a@b.io"}]}]}""");
+
+        Inspector.Inspect(WireFormat.OpenAIChat, document.RootElement).ShouldBe([new InspectionFinding("email", "messages[0].n\u00f6te", 1)]);
     }
 
     [Theory]

@@ -71,6 +71,29 @@ public sealed class AuditRedactor
         return string.Equals(result, value, StringComparison.Ordinal) ? value : result;
     }
 
+    /// <summary>
+    /// False when <see cref="Redact(string)"/> would return <paramref name="value"/> unchanged: no built-in shape's
+    /// trigger and no match of an extra pattern. True means it might change it. Allocates nothing, for callers that
+    /// look at many texts without strings of them.
+    /// </summary>
+    public bool MayRedact(ReadOnlySpan<char> value)
+    {
+        if (value.Length >= 8 && value.ContainsAny(BuiltInPatterns.Triggers))
+        {
+            return true;
+        }
+
+        foreach (var (_, regex, _) in _extra)
+        {
+            if (regex.IsMatch(value))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>True when values under a details key of this name are always redacted.</summary>
     public bool IsSensitiveKey(string key, out string kind)
     {
