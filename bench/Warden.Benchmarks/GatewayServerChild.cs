@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Runtime;
 using System.Security.Cryptography;
@@ -25,6 +26,9 @@ public static class GatewayServerChild
 
     /// <summary>The server's native memory trimmer, for its counters in the memory reply (none in a bare forwarder).</summary>
     private static NativeMemoryTrimmer? s_trimmer;
+
+    /// <summary>The gateway's overhead histogram (<see cref="ModelGateway.OverheadInstrument"/>), every measurement since the last reset.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentQueue<double> s_overhead = new();
 
     /// <summary>
     /// Runs the server (or, with <c>--forwarder-only</c>, only a <see cref="BareForwarder"/>) until standard input
@@ -53,6 +57,17 @@ public static class GatewayServerChild
         await using var host = await WardenServerHost.CreateAsync(options, logging: l => l.SetMinimumLevel(LogLevel.Warning));
         await host.StartAsync();
         s_trimmer = host.App.Services.GetRequiredService<NativeMemoryTrimmer>();
+        var meters = host.App.Services.GetRequiredService<IMeterFactory>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Scope == meters && instrument.Meter.Name == ModelGateway.MeterName && instrument.Name == ModelGateway.OverheadInstrument)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<double>((_, value, _, _) => s_overhead.Enqueue(value));
+        listener.Start();
         Reply($"ready {host.BaseAddress} {host.AdminToken}");
         return await CommandsAsync(host.App.Services.GetRequiredService<UsageRecorder>(), host.App.Services.GetRequiredService<ConnectionFactory>());
     }
@@ -95,6 +110,17 @@ public static class GatewayServerChild
                     var sw = Stopwatch.StartNew();
                     await recorder!.FlushAsync(CancellationToken.None);
                     Reply(string.Create(CultureInfo.InvariantCulture, $"flushed ms={sw.Elapsed.TotalMilliseconds:0}"));
+                    break;
+                case "overhead reset":
+                    s_overhead.Clear();
+                    Reply("overhead reset");
+                    break;
+                case "overhead":
+                    // Percentiles (nearest rank) of the gateway's own time per call since the reset, in nanoseconds.
+                    var values = s_overhead.ToArray();
+                    Array.Sort(values);
+                    long At(double q) => values.Length == 0 ? -1 : (long)(values[Math.Clamp((int)Math.Ceiling(q * values.Length) - 1, 0, values.Length - 1)] * 1e9);
+                    Reply(string.Create(CultureInfo.InvariantCulture, $"overhead n={values.Length} p50={At(0.50)} p90={At(0.90)} p99={At(0.99)}"));
                     break;
                 case "quit":
                     return 0;

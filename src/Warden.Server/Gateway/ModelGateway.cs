@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -41,11 +42,30 @@ public sealed partial class ModelGateway : IDisposable
     private readonly ILogger<ModelGateway> _logger;
     private readonly long _maxRequestBytes;
     private readonly HttpMessageInvoker _http;
+    private readonly Histogram<double> _overhead;
+
+    /// <summary>Name of the <see cref="Meter"/> the gateway reports on.</summary>
+    public const string MeterName = "Warden.Gateway";
+
+    /// <summary>
+    /// The histogram of the gateway's own time per answered call, in seconds: from the start of the handler until the
+    /// request goes to the provider, plus from the provider's answer (the whole body, or a stream's first event) until
+    /// it is written to the client. The wait for the provider is not in it, so it is the latency the gateway adds
+    /// inside its process. Recorded for calls answered on their first attempt, tagged <c>warden.gateway.stream</c>
+    /// <c>true</c> or <c>false</c>.
+    /// </summary>
+    public const string OverheadInstrument = "warden.gateway.overhead";
+
+    /// <summary>The tag on <see cref="OverheadInstrument"/> that says whether the call streamed.</summary>
+    public const string StreamTag = "warden.gateway.stream";
 
     /// <summary>Creates the gateway with its own connection pool to providers.</summary>
     public ModelGateway(VirtualKeyCache keys, GatewayCatalog catalog, KeyLimiter limiter, BudgetTracker budgets, TargetHealth health, UsageRecorder recorder,
-        ModelInvokeAuthorizer policy, TimeProvider time, ILogger<ModelGateway> logger, WardenServerOptions options)
+        ModelInvokeAuthorizer policy, TimeProvider time, ILogger<ModelGateway> logger, WardenServerOptions options, IMeterFactory meters)
     {
+        _overhead = meters.Create(MeterName).CreateHistogram(OverheadInstrument, "s",
+            "The gateway's own time per answered call, without the wait for the provider.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1] });
         _keys = keys;
         _catalog = catalog;
         _limiter = limiter;
@@ -92,7 +112,17 @@ public sealed partial class ModelGateway : IDisposable
         }
         finally
         {
+            RecordOverhead(call);
             await RecordAsync(call, key).ConfigureAwait(false);
+        }
+    }
+
+    private void RecordOverhead(Call call)
+    {
+        if (call.Outcome == "success" && call.Attempts == 1 && call.SentTicks is { } sent && call.AnsweredTicks is { } answered && call.RepliedTicks is { } replied)
+        {
+            var ticks = (sent - call.StartTicks) + (replied - answered);
+            _overhead.Record((double)ticks / Stopwatch.Frequency, new KeyValuePair<string, object?>(StreamTag, call.Stream ? "true" : "false"));
         }
     }
 
@@ -351,6 +381,7 @@ public sealed partial class ModelGateway : IDisposable
         try
         {
             using var request = impl.CreateRequest(endpoint, upstreamFormat, target.Model, upstreamBody, call.Stream);
+            call.SentTicks = Stopwatch.GetTimestamp();
             response = await _http.SendAsync(request, timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
@@ -409,6 +440,7 @@ public sealed partial class ModelGateway : IDisposable
         try
         {
             bytes = await ReadLimitedAsync(response, MaxUpstreamBody, ct).ConfigureAwait(false);
+            call.AnsweredTicks = Stopwatch.GetTimestamp();
 
             // An answer passed through as it is needs only its usage, read without building a JSON tree; anything
             // the quick read does not vouch for (including bodies that are not JSON) takes the full parse as before.
@@ -453,6 +485,7 @@ public sealed partial class ModelGateway : IDisposable
         }
 
         await ctx.Response.Body.WriteAsync(output, ctx.RequestAborted).ConfigureAwait(false);
+        call.RepliedTicks = Stopwatch.GetTimestamp();
         return null;
     }
 
@@ -552,12 +585,14 @@ public sealed partial class ModelGateway : IDisposable
             do
             {
                 read = await stream.ReadAsync(relay.GetReadMemory(), timeout.Token).ConfigureAwait(false);
+                var readAt = Stopwatch.GetTimestamp();
                 if (relay.Process(read) > 0)
                 {
                     // The route's timeout applies to the wait for each event, so a stalled stream is cut, a long one is not.
                     timeout.CancelAfter(TimeSpan.FromMilliseconds(route.TimeoutMs));
                     if (call.FirstByteTicks is null)
                     {
+                        call.AnsweredTicks = readAt;
                         StartStream(ctx, call);
                     }
                 }
@@ -566,6 +601,7 @@ public sealed partial class ModelGateway : IDisposable
                 {
                     relay.WriteTo(writer);
                     await writer.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+                    call.RepliedTicks ??= Stopwatch.GetTimestamp();
                 }
             }
             while (read > 0);
@@ -587,6 +623,7 @@ public sealed partial class ModelGateway : IDisposable
             meter.Observe(e);
             if (call.FirstByteTicks is null)
             {
+                call.AnsweredTicks = Stopwatch.GetTimestamp();
                 StartStream(ctx, call);
             }
 
@@ -607,6 +644,7 @@ public sealed partial class ModelGateway : IDisposable
             }
 
             await writer.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+            call.RepliedTicks ??= Stopwatch.GetTimestamp();
         }
 
         if (translator is not null)
@@ -1008,6 +1046,12 @@ public sealed partial class ModelGateway : IDisposable
         public long CostMicros { get; set; }
         public bool Priced { get; set; }
         public long? FirstByteTicks { get; set; }
+
+        // For the overhead histogram: the last attempt's request went to the provider; its answer (or first event)
+        // was read; it was written to the client.
+        public long? SentTicks { get; set; }
+        public long? AnsweredTicks { get; set; }
+        public long? RepliedTicks { get; set; }
         public ModelInvokeAuthorizer.Result? Policy { get; set; }
         public IReadOnlyList<InspectionFinding>? Findings { get; set; }
         public string? CapturedRequest { get; set; }
