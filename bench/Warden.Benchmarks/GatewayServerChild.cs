@@ -27,8 +27,14 @@ public static class GatewayServerChild
     /// <summary>The server's native memory trimmer, for its counters in the memory reply (none in a bare forwarder).</summary>
     private static NativeMemoryTrimmer? s_trimmer;
 
-    /// <summary>The gateway's overhead histogram (<see cref="ModelGateway.OverheadInstrument"/>), every measurement since the last reset.</summary>
-    private static readonly System.Collections.Concurrent.ConcurrentQueue<double> s_overhead = new();
+    /// <summary>
+    /// The gateway's overhead histogram (<see cref="ModelGateway.OverheadInstrument"/>): the measurements since the last
+    /// reset, in a buffer allocated once at start. A growing queue here made the process's own peak memory 5–10 MB
+    /// higher (large arrays for each scenario), which is the figure the benchmark is there to measure.
+    /// </summary>
+    private static readonly double[] s_overhead = new double[1 << 18];
+
+    private static int s_overheadCount;
 
     /// <summary>
     /// Runs the server (or, with <c>--forwarder-only</c>, only a <see cref="BareForwarder"/>) until standard input
@@ -66,7 +72,14 @@ public static class GatewayServerChild
                 l.EnableMeasurementEvents(instrument);
             }
         };
-        listener.SetMeasurementEventCallback<double>((_, value, _, _) => s_overhead.Enqueue(value));
+        listener.SetMeasurementEventCallback<double>((_, value, _, _) =>
+        {
+            var i = Interlocked.Increment(ref s_overheadCount) - 1;
+            if (i < s_overhead.Length)
+            {
+                s_overhead[i] = value;
+            }
+        });
         listener.Start();
         Reply($"ready {host.BaseAddress} {host.AdminToken}");
         return await CommandsAsync(host.App.Services.GetRequiredService<UsageRecorder>(), host.App.Services.GetRequiredService<ConnectionFactory>());
@@ -112,15 +125,17 @@ public static class GatewayServerChild
                     Reply(string.Create(CultureInfo.InvariantCulture, $"flushed ms={sw.Elapsed.TotalMilliseconds:0}"));
                     break;
                 case "overhead reset":
-                    s_overhead.Clear();
+                    Volatile.Write(ref s_overheadCount, 0);
                     Reply("overhead reset");
                     break;
                 case "overhead":
-                    // Percentiles (nearest rank) of the gateway's own time per call since the reset, in nanoseconds.
-                    var values = s_overhead.ToArray();
-                    Array.Sort(values);
-                    long At(double q) => values.Length == 0 ? -1 : (long)(values[Math.Clamp((int)Math.Ceiling(q * values.Length) - 1, 0, values.Length - 1)] * 1e9);
-                    Reply(string.Create(CultureInfo.InvariantCulture, $"overhead n={values.Length} p50={At(0.50)} p90={At(0.90)} p99={At(0.99)}"));
+                    // Percentiles (nearest rank) of the gateway's own time per call since the reset, in nanoseconds;
+                    // sorted where they lie (the next reset starts over), so reading them allocates nothing large.
+                    var n = Math.Min(Volatile.Read(ref s_overheadCount), s_overhead.Length);
+                    var values = s_overhead.AsSpan(0, n);
+                    values.Sort();
+                    long At(Span<double> v, double q) => v.Length == 0 ? -1 : (long)(v[Math.Clamp((int)Math.Ceiling(q * v.Length) - 1, 0, v.Length - 1)] * 1e9);
+                    Reply(string.Create(CultureInfo.InvariantCulture, $"overhead n={n} p50={At(values, 0.50)} p90={At(values, 0.90)} p99={At(values, 0.99)}"));
                     break;
                 case "quit":
                     return 0;
