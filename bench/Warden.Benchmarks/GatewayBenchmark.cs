@@ -222,6 +222,7 @@ public static class GatewayBenchmark
                     var sampler = c > 1 ? SampleMemoryAsync(sampling.Token) : Task.FromResult<MemoryPeak?>(null);
                     var block = c == 1 ? 100 : 32 * 32;
                     await server.AskAsync("overhead reset");
+                    var writesBefore = await server.AskAsync("pending");
                     var before = await server.AskAsync("mem");
                     var fBefore = await forwarder.AskAsync("mem");
                     var sw = Stopwatch.StartNew();
@@ -236,6 +237,7 @@ public static class GatewayBenchmark
                     var end = await server.AskAsync("mem");
                     var fEnd = await forwarder.AskAsync("mem");
                     var inside = await server.AskAsync("overhead");
+                    var writesEnd = await server.AskAsync("pending");
                     peak = p is null ? peak : MemoryPeak.Max(peak, p);
                     _gatewaySent += g.Requests;
                     foreach (var side in sides)
@@ -250,7 +252,8 @@ public static class GatewayBenchmark
                         + $" {Added(d.Latencies, f.Latencies, 0.50)} / {Added(d.Latencies, f.Latencies, 0.99)} | {Added(f.Latencies, g.Latencies, 0.50)} / {Added(f.Latencies, g.Latencies, 0.99)} |"
                         + $" {inside["p50"] / 1e6:0.000} / {inside["p90"] / 1e6:0.000} / {inside["p99"] / 1e6:0.000} ({inside["n"]:N0}) | {g.Rate / d.Rate:0.00} |");
                     cost.Add($"| {name} | {PerCall(before, end, "cpu", g.Requests, 1):N0} | {PerCall(fBefore, fEnd, "cpu", f.Requests, 1):N0} | "
-                        + $"{PerCall(before, end, "churn", g.Requests, 1024):N1} | {PerCall(fBefore, fEnd, "churn", f.Requests, 1024):N1} | {end["gen0"] - before["gen0"]} / {end["gen1"] - before["gen1"]} / {end["gen2"] - before["gen2"]} | {end["threads"]} | {end["jit"] - before["jit"]} ({(end["jitus"] - before["jitus"]) / 1000.0:0} ms) |");
+                        + $"{PerCall(before, end, "churn", g.Requests, 1024):N1} | {PerCall(fBefore, fEnd, "churn", f.Requests, 1024):N1} | {end["gen0"] - before["gen0"]} / {end["gen1"] - before["gen1"]} / {end["gen2"] - before["gen2"]} | {end["threads"]} | {end["jit"] - before["jit"]} ({(end["jitus"] - before["jitus"]) / 1000.0:0} ms) | "
+                        + $"{PerCall(writesBefore, writesEnd, "recorderwrites", g.Requests, 0.001):N1} / {PerCall(writesBefore, writesEnd, "dbcommits", g.Requests, 0.001):N1} |");
                 }
             }
 
@@ -269,8 +272,8 @@ public static class GatewayBenchmark
             Console.WriteLine();
             Console.WriteLine("Cost per call in the gateway's process and in the bare forwarder's (process CPU time including background work ÷ calls in the measured blocks):");
             Console.WriteLine();
-            Console.WriteLine("| scenario | gateway CPU µs/call | forwarder CPU µs/call | gateway allocated KB/call | forwarder allocated KB/call | gateway GCs gen0 / gen1 / gen2 | gateway thread-pool threads at the end | methods the gateway JIT-compiled meanwhile |");
-            Console.WriteLine("|---|---:|---:|---:|---:|---|---:|---:|");
+            Console.WriteLine("| scenario | gateway CPU µs/call | forwarder CPU µs/call | gateway allocated KB/call | forwarder allocated KB/call | gateway GCs gen0 / gen1 / gen2 | gateway thread-pool threads at the end | methods the gateway JIT-compiled meanwhile | recorder writes / SQLite commits per 1,000 calls |");
+            Console.WriteLine("|---|---:|---:|---:|---:|---|---:|---:|---:|");
             foreach (var line in cost)
             {
                 Console.WriteLine(line);

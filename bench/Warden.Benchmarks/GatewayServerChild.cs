@@ -117,7 +117,7 @@ public static class GatewayServerChild
                     // The recorder's queue: the records of answered calls not yet written, and how often and how long
                     // calls waited for room in it (back-pressure when the writer is behind).
                     Reply(string.Create(CultureInfo.InvariantCulture,
-                        $"pending count={recorder!.Pending} waits={recorder.FullWaits} waitus={(long)(recorder.FullWaitTicks * 1_000_000.0 / Stopwatch.Frequency)} capacity={recorder.Capacity}"));
+                        $"pending count={recorder!.Pending} waits={recorder.FullWaits} waitus={(long)(recorder.FullWaitTicks * 1_000_000.0 / Stopwatch.Frequency)} capacity={recorder.Capacity} recorderwrites={recorder.Writes} dbcommits={connections!.WriteStats.Commits} dbwrites={connections.WriteStats.Writes}"));
                     break;
                 case "flush":
                     var sw = Stopwatch.StartNew();

@@ -36,11 +36,16 @@ public sealed partial class UsageRecorder : BackgroundService
     public static readonly TimeSpan DefaultGatherWindow = TimeSpan.FromMilliseconds(20);
 
     /// <summary>
-    /// Calls per second (those waiting, over the time since the previous write began) from which a write gathers
-    /// first. Below it (agent sessions, a few calls a second each) each batch is written at once: gathering would only
-    /// move its commit later, into the path of a session's own next write.
+    /// Calls per second from which a write gathers first: either those waiting, over the time since the previous write
+    /// began (a burst), or those received over the last <see cref="RateHorizon"/> or more (a steady stream, such as one
+    /// client calling back to back, which has one call waiting at a time). Below it (agent sessions, a few calls a
+    /// second each) each batch is written at once: gathering would only move its commit later, into the path of a
+    /// session's own next write.
     /// </summary>
     private const double GatherFromCallsPerSecond = 1000;
+
+    /// <summary>The shortest window over which the steady rate of calls is taken.</summary>
+    private static readonly TimeSpan RateHorizon = TimeSpan.FromMilliseconds(50);
 
     /// <summary>Records a gathering write waits for at most: enough to share a commit, few enough to stay young for the GC.</summary>
     private const int GatherTarget = 64;
@@ -140,6 +145,8 @@ public sealed partial class UsageRecorder : BackgroundService
         var batch = new List<CallRecord>(MaxBatch);
         var nextPurge = _time.GetUtcNow();
         var lastWrite = Stopwatch.GetTimestamp();
+        var arrivals = new ArrivalRate(RateHorizon);
+        long written = 0;
         var reader = _queue.Reader;
         while (true)
         {
@@ -156,12 +163,13 @@ public sealed partial class UsageRecorder : BackgroundService
                 _queue.Writer.TryComplete();
             }
 
-            // The rate of calls since the previous write began (those waiting now, over the time since) decides whether
-            // this one gathers: after a quiet spell it is low, however fast the calls before it came. One call alone
-            // never gathers, so two calls that happen to end close together do not hold each other up.
-            var waiting = reader.Count;
-            var rate = waiting / Math.Max(Stopwatch.GetElapsedTime(lastWrite).TotalSeconds, 1e-6);
-            if (_gather > TimeSpan.Zero && !stoppingToken.IsCancellationRequested && waiting >= 2 && rate >= GatherFromCallsPerSecond)
+            // Two rates decide whether this write gathers. The burst rate is those waiting now, over the time since the
+            // previous write began; after a quiet spell it is low, however fast the calls before it came. The steady rate
+            // is the calls received over the last RateHorizon or more, which sees one client calling back to back (one
+            // call waiting at a time, each write done before the next call ends). A lone call gathers on neither, so
+            // two calls that happen to end close together do not hold each other up.
+            var steady = arrivals.Observe(Interlocked.Read(ref _pending) + written, Stopwatch.GetTimestamp());
+            if (_gather > TimeSpan.Zero && !stoppingToken.IsCancellationRequested && ShouldGather(reader.Count, Stopwatch.GetElapsedTime(lastWrite), steady))
             {
                 // Calls are coming fast: let the ones finishing now join this write, one commit (and fsync) for all of
                 // them instead of one each, until GatherTarget are there or the window has passed. Real time on
@@ -185,6 +193,7 @@ public sealed partial class UsageRecorder : BackgroundService
                 await WriteAsync(batch).ConfigureAwait(false);
                 Interlocked.Increment(ref _writes);
                 Interlocked.Add(ref _pending, -batch.Count);
+                written += batch.Count;
                 batch.Clear();
             }
 
@@ -207,6 +216,14 @@ public sealed partial class UsageRecorder : BackgroundService
             }
         }
     }
+
+    /// <summary>
+    /// Whether a write waits for company first: on a burst (at least two <paramref name="waiting"/>, at
+    /// <see cref="GatherFromCallsPerSecond"/> or more since the previous write began) or on a steady stream
+    /// (<paramref name="steadyRate"/>, calls a second over the last <see cref="RateHorizon"/>, at that rate or more).
+    /// </summary>
+    public static bool ShouldGather(int waiting, TimeSpan sinceLastWrite, double steadyRate) =>
+        (waiting >= 2 && waiting / Math.Max(sinceLastWrite.TotalSeconds, 1e-6) >= GatherFromCallsPerSecond) || steadyRate >= GatherFromCallsPerSecond;
 
     private async Task WriteAsync(List<CallRecord> batch)
     {

@@ -180,6 +180,36 @@ public sealed class UsageRecorderTests
     }
 
     [Theory]
+    [InlineData(1, 0.1, 0, false)] // a lone call after a quiet spell: written at once
+    [InlineData(3, 1.0, 0, true)] // a burst: three waiting within a millisecond
+    [InlineData(1, 0.1, 4000, true)] // one client back to back: one waiting at a time, 4,000 calls a second
+    [InlineData(1, 1.0, 100, false)] // agent sessions' pace
+    [InlineData(2, 5.0, 100, false)] // two that happened to end close together, at sessions' pace
+    public void AWriteGathers_OnABurstOrASteadyStream_NotForALoneCall(int waiting, double msSinceLastWrite, double steadyRate, bool gathers)
+    {
+        UsageRecorder.ShouldGather(waiting, TimeSpan.FromMilliseconds(msSinceLastWrite), steadyRate).ShouldBe(gathers);
+    }
+
+    [Fact]
+    public void TheSteadyRate_IsTakenOverWholeWindows_AndIsLowAfterAQuietSpell()
+    {
+        var f = Stopwatch.Frequency;
+        var rate = new ArrivalRate(TimeSpan.FromMilliseconds(50));
+
+        rate.Observe(0, 0).ShouldBe(0);
+        // 4 calls a millisecond, one at a time: no rate until a whole window has passed, then 4,000 a second.
+        rate.Observe(100, f * 25 / 1000).ShouldBe(0);
+        rate.Observe(200, f * 50 / 1000).ShouldBe(4000, 1);
+        // Inside the next window the last whole window's rate holds.
+        rate.Observe(240, f * 60 / 1000).ShouldBe(4000, 1);
+        rate.Observe(400, f * 100 / 1000).ShouldBe(4000, 1);
+        // Then one call after two quiet seconds: the window spans the quiet, so the rate is low and the call is not held.
+        rate.Observe(401, f * 2100 / 1000).ShouldBeLessThan(1);
+        // Agent sessions' pace (100 calls a second) stays under the gathering threshold of 1,000.
+        rate.Observe(406, f * 2150 / 1000).ShouldBe(100, 1);
+    }
+
+    [Theory]
     [InlineData(-1)]
     [InlineData(1001)]
     public void AGatherWindowOutsideZeroToOneSecond_IsRefusedAtStart(int milliseconds)
