@@ -97,9 +97,11 @@ public sealed class GatewayLoad(string name, HttpClient http, Uri url, byte[] bo
             return double.NaN;
         }
 
-        var rank = (int)Math.Ceiling(p * sorted.Count) - 1;
-        return sorted[Math.Clamp(rank, 0, sorted.Count - 1)] * 1000.0 / Stopwatch.Frequency;
+        return sorted[NearestRank(sorted.Count, p)] * 1000.0 / Stopwatch.Frequency;
     }
+
+    /// <summary>The index of the <paramref name="p"/>-quantile (0..1, nearest rank) among <paramref name="count"/> sorted samples.</summary>
+    public static int NearestRank(int count, double p) => Math.Clamp((int)Math.Ceiling(p * count) - 1, 0, count - 1);
 
     /// <summary>The mean of samples, in milliseconds.</summary>
     public static double Mean(IReadOnlyList<long> samples) =>

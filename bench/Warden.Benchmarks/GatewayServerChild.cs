@@ -134,7 +134,7 @@ public static class GatewayServerChild
                     var n = Math.Min(Volatile.Read(ref s_overheadCount), s_overhead.Length);
                     var values = s_overhead.AsSpan(0, n);
                     values.Sort();
-                    long At(Span<double> v, double q) => v.Length == 0 ? -1 : (long)(v[Math.Clamp((int)Math.Ceiling(q * v.Length) - 1, 0, v.Length - 1)] * 1e9);
+                    long At(Span<double> v, double q) => v.Length == 0 ? -1 : (long)(v[GatewayLoad.NearestRank(v.Length, q)] * 1e9);
                     Reply(string.Create(CultureInfo.InvariantCulture, $"overhead n={n} p50={At(values, 0.50)} p90={At(values, 0.90)} p99={At(values, 0.99)}"));
                     break;
                 case "quit":
